@@ -1,0 +1,136 @@
+"""The `artgan` command: train, export and run every capability.
+
+Inference commands need only the core install (onnxruntime, numpy, pillow); `train`
+and `export` import torch lazily and say how to get it when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from artgan.errors import ArtganError
+
+TRAIN_HINT = "this command needs the training extra: pip install '.[train]'"
+
+
+def _train_stylize(args: argparse.Namespace) -> None:
+    from artgan.stylize.train import run
+
+    run(args)
+
+
+def _export_stylize(args: argparse.Namespace) -> None:
+    from export.stylize import run
+
+    run(args)
+
+
+def _stylize(args: argparse.Namespace) -> None:
+    from artgan.runtime.images import read_image, save_png
+    from artgan.stylize.pipeline import StyleLibrary, parse_style_spec, stylize
+
+    library = StyleLibrary()
+    weights = parse_style_spec(args.style)
+    for name in weights:
+        library.get(name)  # fail on a bad name before any work
+    outputs = _output_paths(args.inputs, args.output)
+    for src, dst in zip(args.inputs, outputs, strict=False):
+        out = stylize(
+            library, read_image(src), weights, args.strength, args.keep_colors, args.brush_scale, args.max_size
+        )
+        save_png(out, dst)
+        print(f"{src} → {dst}")
+
+
+def _output_paths(inputs: list[str], output: str) -> list[Path]:
+    """One input: OUTPUT is the file. Several: OUTPUT is a folder of <stem>.png."""
+    if len(inputs) == 1 and not output.endswith(("/", "\\")) and not Path(output).is_dir():
+        return [Path(output)]
+    return [Path(output) / f"{Path(i).stem}.png" for i in inputs]
+
+
+def _styles(args: argparse.Namespace) -> None:
+    from artgan.stylize.pipeline import StyleLibrary
+
+    for style in StyleLibrary().styles.values():
+        print(f"{style.id:32s} {style.label}")
+
+
+def _add_stylize_parser(sub) -> None:
+    p = sub.add_parser("stylize", help="paint photos in a shipped style or a blend of styles")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="image file(s) to stylize")
+    p.add_argument(
+        "-s",
+        "--style",
+        required=True,
+        help="style id, or a blend NAME:W,NAME:W (weights are normalised); see `artgan styles`",
+    )
+    p.add_argument("-o", "--output", required=True, help="output PNG (one input) or folder (several inputs)")
+    p.add_argument("--strength", type=float, default=1.0, help="0 = the photo, 1 = full style (default 1)")
+    p.add_argument("--keep-colors", action="store_true", help="keep the photo's colours (luminance-only transfer)")
+    p.add_argument(
+        "--brush-scale", type=float, default=1.0, help="stroke size relative to the picture, 0.25–4 (default 1)"
+    )
+    p.add_argument(
+        "--max-size", type=int, default=1024, help="long side of the output in pixels, ≤ 4096 (default 1024)"
+    )
+    p.set_defaults(func=_stylize)
+    sub.add_parser("styles", help="list the shipped styles").set_defaults(func=_styles)
+
+
+def _add_train_parsers(sub) -> None:
+    train = sub.add_parser("train", help="train a model (needs the train extra)")
+    tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
+    p = tasks.add_parser("stylize", help="multi-style transfer network with conditional instance norm")
+    _with_torch_args(p, "artgan.stylize.train")
+    p.set_defaults(func=_train_stylize)
+    export = sub.add_parser("export", help="export a checkpoint to ONNX + manifest (needs the train extra)")
+    tasks = export.add_subparsers(dest="task", required=True, metavar="TASK")
+    p = tasks.add_parser("stylize", help="write weights/stylize.onnx and the style parameter files")
+    _with_torch_args(p, "export.stylize")
+    p.set_defaults(func=_export_stylize)
+
+
+def _with_torch_args(p: argparse.ArgumentParser, module: str) -> None:
+    """Add a torch-side module's options; without torch, the command explains itself."""
+    import importlib
+
+    try:
+        importlib.import_module(module).add_arguments(p)
+    except ImportError:
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=TRAIN_HINT)
+        p.set_defaults(func=_missing_torch)
+
+
+def _missing_torch(_: argparse.Namespace) -> None:
+    raise ArtganError(TRAIN_HINT)
+
+
+def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="artgan", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_stylize_parser(sub)
+    if with_train:
+        _add_train_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # only build the torch-backed parsers when they are asked for: keeps inference fast
+    with_train = bool(argv) and argv[0] in ("train", "export", "-h", "--help")
+    args = build_parser(with_train).parse_args(argv)
+    args.argv = argv
+    handler: Callable[[argparse.Namespace], None] = args.func
+    try:
+        handler(args)
+    except ArtganError as exc:
+        print(f"artgan: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("artgan: interrupted", file=sys.stderr)
+        return 130
+    return 0

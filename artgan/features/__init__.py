@@ -1,0 +1,1 @@
+"""Frozen ImageNet feature networks for perceptual losses (training only: needs torch)."""

@@ -1,0 +1,1 @@
+"""Losses shared by the capabilities (style, perceptual, GAN)."""

@@ -1,0 +1,41 @@
+"""Gram-matrix style loss, feature (content) loss and total variation."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Unnormalised Gram matrix G = F Fᵀ per sample: [N,C,H,W] → [N,C,C]."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w)
+    return flat @ flat.transpose(1, 2)
+
+
+def gram_style_loss(features: list[torch.Tensor], targets: list[torch.Tensor], weights: list[float]) -> torch.Tensor:
+    """Σ_l w_l · 1/(4 N_l² M_l²) Σ (G_l − A_l)²  (Gatys et al. 2016, eq. 4–5).
+
+    `targets` are the style images' Gram matrices normalised by M (so one target serves
+    any crop size); they are rescaled to this batch's M before the difference.
+    """
+    total = features[0].new_zeros(())
+    for f, a, w in zip(features, targets, weights, strict=False):
+        n, c, h, wd = f.shape
+        m = h * wd
+        g = gram(f)
+        diff = g - a * m
+        total = total + w * (diff.pow(2).sum(dim=(1, 2)) / (4.0 * c**2 * m**2)).mean()
+    return total
+
+
+def content_loss(features: list[torch.Tensor], targets: list[torch.Tensor]) -> torch.Tensor:
+    """Mean squared feature difference (Johnson et al. 2016, feature reconstruction loss)."""
+    return sum(F.mse_loss(f, t) for f, t in zip(features, targets, strict=False))
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    """Sum of squared neighbour differences per pixel: discourages high-frequency noise."""
+    dh = (x[:, :, 1:, :] - x[:, :, :-1, :]).pow(2).mean()
+    dw = (x[:, :, :, 1:] - x[:, :, :, :-1]).pow(2).mean()
+    return dh + dw

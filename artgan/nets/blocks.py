@@ -1,0 +1,62 @@
+"""Convolutional building blocks shared by the generators.
+
+Reflection padding everywhere: zero padding gives dark borders (Johnson et al. 2016,
+Ulyanov et al. 2016). Upsampling is nearest + conv, never ConvTranspose/PixelShuffle,
+which give checkerboard artifacts (Odena et al. 2016, "Deconvolution and Checkerboard").
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ReflectConv(nn.Module):
+    """Conv2d preceded by reflection padding that keeps size (for stride 1)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, stride: int = 1) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pad(x))
+
+
+class UpsampleConv(nn.Module):
+    """Nearest-neighbour ×2 upsampling followed by a reflect-padded conv."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int) -> None:
+        super().__init__()
+        self.conv = ReflectConv(in_ch, out_ch, kernel)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
+class ConditionalInstanceNorm(nn.Module):
+    """Instance norm whose affine γ/β come from outside (Dumoulin et al. 2017).
+
+    The module owns no per-style parameters: the caller slices them out of one flat
+    style vector, so the exported graph takes the style as an input and blending styles
+    is a weighted mean of vectors (Dumoulin §2: "convex combination of γ, β").
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+
+    @property
+    def num_params(self) -> int:
+        return 2 * self.channels
+
+    def forward(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        # x [N,C,H,W]; params [N, 2C] = (γ, β)
+        gamma = params[:, : self.channels, None, None]
+        beta = params[:, self.channels :, None, None]
+        return F.instance_norm(x, eps=1e-5) * gamma + beta
+
+    def identity_params(self) -> torch.Tensor:
+        """γ=1, β=0: plain instance norm, the starting point of every style."""
+        return torch.cat([torch.ones(self.channels), torch.zeros(self.channels)])

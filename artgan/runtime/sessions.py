@@ -1,0 +1,105 @@
+"""The one place that creates ONNX Runtime sessions.
+
+Provider order is CUDA then CPU, chosen by `ARTGAN_DEVICE=auto|cuda|cpu`. CUDA is only
+requested when an NVIDIA driver is present, so CPU machines do not print ONNX Runtime's
+library-load error; when CUDA libraries are missing anyway ORT silently falls back, so
+the provider really in use is read back from the session and reported.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from artgan.errors import ArtganError
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+_sessions: dict[tuple[str, str], ort.InferenceSession] = {}
+_lock = threading.Lock()
+_preloaded = False
+
+
+def requested_device() -> str:
+    device = os.environ.get("ARTGAN_DEVICE", "auto").lower()
+    if device not in ("auto", "cuda", "cpu"):
+        raise ArtganError(f"ARTGAN_DEVICE must be auto, cuda or cpu, not {device!r}")
+    return device
+
+
+def nvidia_driver_present() -> bool:
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/proc/driver/nvidia/version")
+
+
+def _preload_cuda_libraries() -> None:
+    """Let ORT find CUDA/cuDNN from pip's nvidia-* wheels (ORT ≥ 1.21), once."""
+    global _preloaded
+    if not _preloaded and hasattr(ort, "preload_dlls"):
+        try:
+            ort.preload_dlls()
+        except Exception as exc:  # libraries may come from the system instead
+            log.info("onnxruntime.preload_dlls failed: %s", exc)
+    _preloaded = True
+
+
+def providers(device: str | None = None) -> list[str]:
+    """Providers to request for `device` (default: ARTGAN_DEVICE)."""
+    device = device or requested_device()
+    cuda_ok = CUDA in ort.get_available_providers() and nvidia_driver_present()
+    if device == "cuda" and not cuda_ok:
+        raise ArtganError("ARTGAN_DEVICE=cuda but no CUDA is usable (needs onnxruntime-gpu and an NVIDIA driver)")
+    if device != "cpu" and cuda_ok:
+        _preload_cuda_libraries()
+        return [CUDA, CPU]
+    return [CPU]
+
+
+def session_options() -> ort.SessionOptions:
+    opts = ort.SessionOptions()
+    threads = int(os.environ.get("ARTGAN_THREADS", "0"))  # 0: ORT picks (all cores)
+    opts.intra_op_num_threads = threads
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3  # errors only: no warnings about unused initialisers
+    return opts
+
+
+def get_session(path: Path, device: str | None = None) -> ort.InferenceSession:
+    """A cached session per (model file, device); `run` is thread-safe, so it is shared."""
+    device = device or requested_device()
+    key = (str(path), device)
+    with _lock:
+        if key not in _sessions:
+            try:
+                sess = ort.InferenceSession(str(path), session_options(), providers=providers(device))
+            except ort.capi.onnxruntime_pybind11_state.Fail as exc:
+                raise ArtganError(f"ONNX Runtime cannot load {Path(path).name}: {exc}") from exc
+            if device == "cuda" and sess.get_providers()[0] != CUDA:
+                raise ArtganError("CUDA was requested but ONNX Runtime fell back to the CPU")
+            _sessions[key] = sess
+        return _sessions[key]
+
+
+def active_provider(sess: ort.InferenceSession) -> str:
+    """The provider that really runs the graph (first in the session's list)."""
+    return sess.get_providers()[0]
+
+
+def describe_device() -> str:
+    """One line for the app footer: ORT version and the providers in use."""
+    used = sorted({active_provider(s) for s in _sessions.values()}) or providers()
+    names = ", ".join(p.replace("ExecutionProvider", "") for p in used)
+    return f"ONNX Runtime {ort.__version__} · {names}"
+
+
+def warm_up(sess: ort.InferenceSession, feeds: dict[str, np.ndarray]) -> None:
+    """Run once so the first user request does not pay for kernel selection / allocation."""
+    sess.run(None, feeds)

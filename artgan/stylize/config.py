@@ -1,0 +1,43 @@
+"""The Stylize recipe: one frozen dataclass, saved inside every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class StylizeConfig:
+    """Network shape and loss balance; a checkpoint rebuilds its model from this alone."""
+
+    # network (a slim Johnson et al. 2016 transformer with conditional instance norm)
+    channels: tuple[int, int, int] = (16, 32, 64)
+    res_blocks: int = 3
+    # first and last conv kernels: a 9×9 head costs 8× a 3×3 one on CPU (measured) for
+    # no visible gain, while the 9×9 input conv gives the receptive field for strokes
+    kernels: tuple[int, int] = (9, 3)
+    styles: tuple[str, ...] = ()
+    # feature network and layers (indices of the feature net's stages)
+    feature_net: str = "efficientnet_lite0"
+    style_layers: tuple[int, ...] = (0, 1, 2, 3, 4)
+    content_layers: tuple[int, ...] = (2,)
+    # balance the stages: raw early-stage Gram losses are ~100× the last stage's (measured)
+    style_layer_weights: tuple[float, ...] = (0.5, 0.5, 1.0, 5.0, 20.0)
+    # loss weights
+    style_weight: float = 1.0
+    content_weight: float = 3.0
+    tv_weight: float = 1.0
+    adversarial_weight: float = 0.0
+    # data
+    crop: int = 192
+    style_size: int = 384
+    batch_size: int = 4
+    lr: float = 1e-3
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StylizeConfig:
+        tuples = {"channels", "kernels", "styles", "style_layers", "content_layers", "style_layer_weights"}
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})

@@ -1,0 +1,104 @@
+"""The feed-forward style network (Johnson et al. 2016 + Dumoulin et al. 2017)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from artgan.nets.blocks import ConditionalInstanceNorm, ReflectConv, UpsampleConv
+from artgan.stylize.config import StylizeConfig
+
+STRIDE = 4  # two stride-2 convs: inputs must be a multiple of this (the pipeline pads)
+
+
+class ConvNormAct(nn.Module):
+    """conv → conditional instance norm → ReLU (the transformer's unit)."""
+
+    def __init__(self, conv: nn.Module, channels: int, act: bool = True) -> None:
+        super().__init__()
+        self.conv = conv
+        self.norm = ConditionalInstanceNorm(channels)
+        self.act = nn.ReLU() if act else nn.Identity()
+
+    def forward(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        return self.act(self.norm(self.conv(x), params))
+
+
+class StyleTransferNet(nn.Module):
+    """Image [N,3,H,W] in [0,1] + style vector [N,P] → stylized image [N,3,H,W] in [0,1].
+
+    Every normalisation layer reads its γ/β from the style vector, so one network serves
+    any number of styles and blends, and a new style is a new vector (no re-export).
+    """
+
+    def __init__(
+        self,
+        channels: tuple[int, int, int] = (16, 32, 64),
+        res_blocks: int = 3,
+        kernels: tuple[int, int] = (9, 3),
+    ) -> None:
+        super().__init__()
+        c1, c2, c3 = channels
+        k_in, k_out = kernels
+        self.units = nn.ModuleList(
+            [
+                ConvNormAct(ReflectConv(3, c1, k_in), c1),
+                ConvNormAct(ReflectConv(c1, c2, 3, stride=2), c2),
+                ConvNormAct(ReflectConv(c2, c3, 3, stride=2), c3),
+            ]
+        )
+        self.res = nn.ModuleList()
+        for _ in range(res_blocks):
+            self.res.append(ConvNormAct(ReflectConv(c3, c3, 3), c3))
+            self.res.append(ConvNormAct(ReflectConv(c3, c3, 3), c3, act=False))
+        self.up = nn.ModuleList([ConvNormAct(UpsampleConv(c3, c2, 3), c2), ConvNormAct(UpsampleConv(c2, c1, 3), c1)])
+        self.head = ReflectConv(c1, 3, k_out)
+        norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
+        self._offsets = [0]
+        for n in norms:
+            self._offsets.append(self._offsets[-1] + n.num_params)
+        self._norm_order = {id(n): i for i, n in enumerate(norms)}
+
+    @property
+    def num_style_params(self) -> int:
+        return self._offsets[-1]
+
+    def identity_style(self) -> torch.Tensor:
+        """Style vector with γ=1, β=0 everywhere: the initial value of a new style."""
+        norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
+        return torch.cat([n.identity_params() for n in norms])
+
+    def _slice(self, unit: ConvNormAct, style: torch.Tensor) -> torch.Tensor:
+        i = self._norm_order[id(unit.norm)]
+        return style[:, self._offsets[i] : self._offsets[i + 1]]
+
+    def forward(self, image: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        # image [N,3,H,W] in [0,1], H and W multiples of STRIDE; style [N,P]
+        x = image
+        for unit in self.units:
+            x = unit(x, self._slice(unit, style))
+        for a, b in zip(self.res[0::2], self.res[1::2], strict=False):
+            x = x + b(a(x, self._slice(a, style)), self._slice(b, style))
+        for unit in self.up:
+            x = unit(x, self._slice(unit, style))
+        return torch.sigmoid(self.head(x))
+
+
+class StyleBank(nn.Module):
+    """Per-style parameter vectors as one embedding table (a ModuleList breaks export)."""
+
+    def __init__(self, num_styles: int, identity: torch.Tensor) -> None:
+        super().__init__()
+        self.table = nn.Embedding(num_styles, identity.numel())
+        with torch.no_grad():
+            self.table.weight.copy_(identity.expand(num_styles, -1))
+
+    def forward(self, index: torch.Tensor) -> torch.Tensor:
+        return self.table(index)
+
+
+def build(cfg: StylizeConfig) -> tuple[StyleTransferNet, StyleBank]:
+    """Network and its style bank, as the config describes them."""
+    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels)
+    bank = StyleBank(max(len(cfg.styles), 1), net.identity_style())
+    return net, bank

@@ -1,0 +1,154 @@
+"""Stylize with ONNX Runtime: what the app and the CLI call (numpy only, no torch).
+
+Order of operations mirrors the Stylize tab: image → styles/blend → strength →
+keep colours → brush scale → output size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artgan.errors import StyleError
+from artgan.runtime.images import (
+    ensure_rgb_u8,
+    fit_long_side,
+    from_nchw,
+    pad_to_multiple,
+    resize_u8,
+    to_nchw,
+)
+from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
+from artgan.runtime.sessions import get_session, warm_up
+
+MODEL_ID = "stylize"
+MAX_SIDE = 4096
+
+
+@dataclass(frozen=True)
+class Style:
+    """One style: its parameter vector and what the gallery shows."""
+
+    id: str
+    label: str
+    params: np.ndarray
+    thumbnail: Path | None = None
+
+
+class StyleLibrary:
+    """The shipped styles of the manifest, by id."""
+
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR) -> None:
+        self.weights_dir = Path(weights_dir)
+        self.entry = model_entry(MODEL_ID, self.weights_dir)
+        self.model_path = verified_path(self.entry["file"], self.entry["sha256"], self.weights_dir)
+        self.stride = int(self.entry["stride"])
+        self.styles: dict[str, Style] = {}
+        for row in self.entry["styles"]:
+            params = np.load(verified_path(row["params"], row["params_sha256"], self.weights_dir))
+            thumb = self.weights_dir / row["thumbnail"] if "thumbnail" in row else None
+            self.styles[row["id"]] = Style(row["id"], row["label"], params.astype(np.float32), thumb)
+
+    def __contains__(self, style_id: str) -> bool:
+        return style_id in self.styles
+
+    def names(self) -> list[str]:
+        return list(self.styles)
+
+    def get(self, style_id: str) -> Style:
+        if style_id not in self.styles:
+            raise StyleError(f"unknown style {style_id!r}; choose from: {', '.join(self.styles)}")
+        return self.styles[style_id]
+
+    def blend(self, weights: dict[str, float]) -> np.ndarray:
+        """Weighted mean of style vectors; weights are normalised to sum to 1."""
+        if not weights:
+            raise StyleError("no style chosen")
+        if any(w < 0 for w in weights.values()):
+            raise StyleError("style weights must not be negative")
+        total = sum(weights.values())
+        if total <= 0:
+            raise StyleError("style weights must not all be zero")
+        return sum((w / total) * self.get(s).params for s, w in weights.items()).astype(np.float32)
+
+    def session(self):
+        return get_session(self.model_path)
+
+    def warm_up(self) -> None:
+        vec = next(iter(self.styles.values())).params[None]
+        warm_up(self.session(), {"image": np.zeros((1, 3, 64, 64), np.float32), "style": vec})
+
+
+def parse_style_spec(spec: str) -> dict[str, float]:
+    """'starry_night:0.7,the_scream:0.3' → {name: weight}; a bare name weighs 1."""
+    weights: dict[str, float] = {}
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        name, _, w = part.partition(":")
+        try:
+            weights[name.strip()] = weights.get(name.strip(), 0.0) + (float(w) if w else 1.0)
+        except ValueError as exc:
+            raise StyleError(f"bad weight in {part!r}: use NAME or NAME:WEIGHT") from exc
+    if not weights:
+        raise StyleError("no style given: use NAME or NAME:W,NAME:W")
+    return weights
+
+
+def run_network(library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray) -> np.ndarray:
+    """One pass of the network at the image's own size (reflect-padded to the stride)."""
+    x, (h, w) = pad_to_multiple(to_nchw(img_u8), library.stride)
+    out = library.session().run(None, {"image": x, "style": style_vec[None]})[0]
+    return from_nchw(out[:, :, :h, :w])
+
+
+def keep_colors(stylized_u8: np.ndarray, original_u8: np.ndarray) -> np.ndarray:
+    """Luminance transfer (Gatys et al. 2017): stylized Y with the original's CbCr."""
+    from PIL import Image
+
+    y = np.asarray(Image.fromarray(stylized_u8).convert("YCbCr"))[:, :, 0]
+    ycc = np.asarray(Image.fromarray(original_u8).convert("YCbCr")).copy()
+    ycc[:, :, 0] = y
+    return np.asarray(Image.fromarray(ycc, "YCbCr").convert("RGB"))
+
+
+def mix(stylized_u8: np.ndarray, original_u8: np.ndarray, strength: float) -> np.ndarray:
+    """Linear blend: strength 0 is the photo itself, 1 the full stylization."""
+    if strength >= 1.0:
+        return stylized_u8
+    if strength <= 0.0:
+        return original_u8.copy()
+    out = strength * stylized_u8.astype(np.float32) + (1 - strength) * original_u8.astype(np.float32)
+    return (out + 0.5).astype(np.uint8)
+
+
+def stylize(
+    library: StyleLibrary,
+    img_u8: np.ndarray,
+    styles: dict[str, float],
+    strength: float = 1.0,
+    preserve_colors: bool = False,
+    brush_scale: float = 1.0,
+    max_side: int | None = 1024,
+) -> np.ndarray:
+    """Stylize an HWC uint8 RGB image; returns HWC uint8 RGB of the output size.
+
+    The output's long side is at most `max_side`. `brush_scale` > 1 runs the network on
+    a proportionally smaller image, so strokes come out larger relative to the picture.
+    """
+    if not 0.0 <= strength <= 1.0:
+        raise StyleError("strength must be between 0 and 1")
+    if not 0.25 <= brush_scale <= 4.0:
+        raise StyleError("brush scale must be between 0.25 and 4")
+    img = fit_long_side(ensure_rgb_u8(img_u8), min(max_side or MAX_SIDE, MAX_SIDE))
+    vec = library.blend(styles)
+    if strength == 0.0:
+        return img.copy()
+    h, w = img.shape[:2]
+    work = resize_u8(img, max(8, round(w / brush_scale)), max(8, round(h / brush_scale)))
+    out = resize_u8(run_network(library, work, vec), w, h)
+    if preserve_colors:
+        out = keep_colors(out, img)
+    return mix(out, img, strength)

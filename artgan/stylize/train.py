@@ -1,0 +1,224 @@
+"""Train the multi-style network: `artgan train stylize --styles DIR --content DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from artgan.datasets import list_images, load_rgb, split
+from artgan.features.networks import FeatureNet, build_feature_net
+from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
+from artgan.stylize.config import StylizeConfig
+from artgan.stylize.model import StyleBank, StyleTransferNet, build
+from artgan.training import (
+    FixedImages,
+    RandomCrops,
+    load_checkpoint,
+    pick_device,
+    save_checkpoint,
+    save_grid,
+)
+
+
+def style_tensor(path: Path, long_side: int) -> torch.Tensor:
+    """A painting resized so its long side is `long_side`: [1,3,H,W] in [0,1]."""
+    im = load_rgb(path)
+    if im is None:
+        raise ValueError(f"cannot read style image {path}")
+    scale = long_side / max(im.size)
+    im = im.resize((round(im.width * scale), round(im.height * scale)), Image.BICUBIC)
+    return torch.from_numpy(np.asarray(im)).permute(2, 0, 1)[None].float() / 255.0
+
+
+@torch.no_grad()
+def gram_targets(fnet: FeatureNet, images: list[torch.Tensor], layers: tuple[int, ...]) -> list[torch.Tensor]:
+    """Per layer, the styles' Gram matrices divided by M: [S,C,C] each."""
+    per_style = []
+    for img in images:
+        feats = fnet(img)
+        per_style.append([gram(feats[i])[0] / (feats[i].shape[2] * feats[i].shape[3]) for i in layers])
+    return [torch.stack([s[k] for s in per_style]) for k in range(len(layers))]
+
+
+class StylizeTrainer:
+    """Holds model, optimiser and loss targets; `step` does one update and returns losses."""
+
+    def __init__(self, cfg: StylizeConfig, style_files: list[Path], device: torch.device) -> None:
+        self.cfg, self.device = cfg, device
+        self.net, self.bank = (m.to(device) for m in build(cfg))
+        self.fnet = build_feature_net(cfg.feature_net).to(device)
+        styles = [style_tensor(p, cfg.style_size).to(device) for p in style_files]
+        self.targets = gram_targets(self.fnet, styles, cfg.style_layers)
+        params = list(self.net.parameters()) + list(self.bank.parameters())
+        self.opt = torch.optim.Adam(params, lr=cfg.lr)
+        self.step_count = 0
+
+    def losses(self, x: torch.Tensor, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        cfg = self.cfg
+        out = self.net(x, self.bank(idx))
+        f_out = self.fnet(out)
+        with torch.no_grad():
+            f_in = self.fnet(x)
+        style = gram_style_loss(
+            [f_out[i] for i in cfg.style_layers],
+            [t[idx] for t in self.targets],
+            list(cfg.style_layer_weights),
+        )
+        content = content_loss([f_out[i] for i in cfg.content_layers], [f_in[i] for i in cfg.content_layers])
+        tv = total_variation(out)
+        total = cfg.style_weight * style + cfg.content_weight * content + cfg.tv_weight * tv
+        return {"total": total, "style": style, "content": content, "tv": tv}
+
+    def step(self, x: torch.Tensor) -> dict[str, float]:
+        x = x.to(self.device, non_blocking=True)
+        idx = torch.randint(0, len(self.cfg.styles), (x.shape[0],), device=self.device)
+        losses = self.losses(x, idx)
+        self.opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        self.opt.step()
+        self.step_count += 1
+        return {k: float(v) for k, v in losses.items()}
+
+    def state(self) -> dict:
+        return {
+            "task": "stylize",
+            "config": self.cfg.to_dict(),
+            "net": self.net.state_dict(),
+            "bank": self.bank.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "step": self.step_count,
+        }
+
+    def load(self, state: dict) -> None:
+        self.net.load_state_dict(state["net"])
+        self.bank.load_state_dict(state["bank"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.step_count = state["step"]
+
+    @torch.no_grad()
+    def sample(self, images: torch.Tensor, path: Path, max_styles: int = 8) -> None:
+        """Grid: first row the photos, then one row per style."""
+        self.net.eval()
+        x = images.to(self.device)
+        rows = [x]
+        n_styles = len(self.cfg.styles)
+        for s in np.linspace(0, n_styles - 1, min(n_styles, max_styles)).astype(int):
+            idx = torch.full((x.shape[0],), int(s), device=self.device)
+            rows.append(self.net(x, self.bank(idx)))
+        save_grid(rows, path)
+        self.net.train()
+
+
+def load_model(checkpoint: Path) -> tuple[StylizeConfig, StyleTransferNet, StyleBank]:
+    """Rebuild network and style bank from a checkpoint (its config is inside)."""
+    state = load_checkpoint(checkpoint)
+    cfg = StylizeConfig.from_dict(state["config"])
+    net, bank = build(cfg)
+    net.load_state_dict(state["net"])
+    bank.load_state_dict(state["bank"])
+    return cfg, net.eval(), bank.eval()
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = StylizeConfig()
+    p.add_argument("--styles", required=True, help="folder (or one file) of paintings; one style per image")
+    p.add_argument("--style-names", default="", help="comma-separated file stems to use from --styles (default: all)")
+    p.add_argument("--content", required=True, help="folder tree of photos; 10%% is held out by file-name hash")
+    p.add_argument("--out", default="runs/stylize", help="run folder: checkpoints, samples, logs")
+    p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    p.add_argument("--ckpt-every", type=int, default=250, help="steps between checkpoints")
+    p.add_argument("--sample-every", type=int, default=500, help="steps between sample grids")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to train")
+    p.add_argument("--workers", type=int, default=1, help="data-loading worker processes")
+    p.add_argument("--max-images", type=int, default=None, help="use at most this many content images")
+    p.add_argument(
+        "--feature-net", default=d.feature_net, choices=["efficientnet_lite0", "vgg19"], help="frozen loss network"
+    )
+    p.add_argument("--style-weight", type=float, default=d.style_weight, help="weight of the Gram style loss")
+    p.add_argument("--content-weight", type=float, default=d.content_weight, help="weight of the feature content loss")
+    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="weight of total variation")
+    p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 4)")
+    p.add_argument("--style-size", type=int, default=d.style_size, help="long side of paintings for Gram targets")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3")
+    p.add_argument("--res-blocks", type=int, default=d.res_blocks, help="residual blocks at 1/4 scale")
+
+
+def style_files_from(args: argparse.Namespace) -> list[Path]:
+    files = list_images(args.styles)
+    if args.style_names:
+        wanted = [s.strip() for s in args.style_names.split(",") if s.strip()]
+        by_stem = {p.stem: p for p in files}
+        missing = [w for w in wanted if w not in by_stem]
+        if missing:
+            raise ValueError(f"styles not found in {args.styles}: {', '.join(missing)}")
+        files = [by_stem[w] for w in wanted]
+    if not files:
+        raise ValueError(f"no style images in {args.styles}")
+    return files
+
+
+def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeConfig:
+    return replace(
+        StylizeConfig(),
+        channels=tuple(int(c) for c in args.channels.split(",")),
+        res_blocks=args.res_blocks,
+        styles=tuple(p.stem for p in style_files),
+        feature_net=args.feature_net,
+        style_weight=args.style_weight,
+        content_weight=args.content_weight,
+        tv_weight=args.tv_weight,
+        crop=args.crop,
+        style_size=args.style_size,
+        batch_size=args.batch_size,
+        lr=args.lr,
+    )
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Train (or resume) and return the path of the last checkpoint."""
+    out = Path(args.out)
+    style_files = style_files_from(args)
+    photos = list_images(args.content, args.max_images)
+    train_files, test_files = split(photos, "train"), split(photos, "test")
+    cfg = config_from(args, style_files)
+    last = out / "last.pt"
+    if args.resume and last.exists():
+        state = load_checkpoint(last)
+        cfg = StylizeConfig.from_dict(state["config"])
+    trainer = StylizeTrainer(cfg, style_files, pick_device(args.device))
+    if args.resume and last.exists():
+        trainer.load(state)
+    loader = DataLoader(
+        RandomCrops(train_files, cfg.crop),
+        batch_size=cfg.batch_size,
+        num_workers=args.workers,
+        worker_init_fn=lambda _: torch.set_num_threads(1),
+    )
+    preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
+    bar = tqdm(total=args.steps, initial=trainer.step_count, desc="stylize", dynamic_ncols=True)
+    started = time.time()
+    for batch in loader:
+        if trainer.step_count >= args.steps:
+            break
+        losses = trainer.step(batch)
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
+        if trainer.step_count % args.ckpt_every == 0 or trainer.step_count == args.steps:
+            save_checkpoint(last, trainer.state())
+        if trainer.step_count % args.sample_every == 0:
+            trainer.sample(preview, out / "samples" / f"step{trainer.step_count:06d}.png")
+    bar.close()
+    save_checkpoint(last, trainer.state())
+    print(f"trained {trainer.step_count} steps in {time.time() - started:.0f} s → {last}")
+    return last

@@ -1,0 +1,85 @@
+"""Pieces every trainer shares: devices, crop datasets, checkpoints, sample grids."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from artgan.datasets import load_rgb, random_crop
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` takes CUDA when present; `cuda` without a GPU is an error, not a fallback."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for but torch sees no CUDA GPU")
+    return torch.device(name)
+
+
+class RandomCrops(IterableDataset):
+    """Endless random square crops from a list of image files, [3,S,S] float in [0,1].
+
+    Corrupt files are skipped; `skipped` counts them per worker (reported in logs).
+    """
+
+    def __init__(self, files: list[Path], size: int, scale=(0.3, 1.0), seed: int = 0) -> None:
+        if not files:
+            raise ValueError("no training images found")
+        self.files, self.size, self.scale, self.seed = files, size, scale, seed
+        self.skipped = 0
+
+    def __iter__(self):
+        info = get_worker_info()
+        wid = info.id if info else 0
+        rng = np.random.default_rng(self.seed * 1000 + wid + int.from_bytes(os.urandom(2)))
+        while True:
+            im = load_rgb(self.files[int(rng.integers(len(self.files)))])
+            if im is None:
+                self.skipped += 1
+                continue
+            crop = random_crop(im, self.size, rng, self.scale)
+            yield torch.from_numpy(crop).permute(2, 0, 1).float() / 255.0
+
+
+class FixedImages(Dataset):
+    """A few held-out images, resized to one square size, for sample grids."""
+
+    def __init__(self, files: list[Path], size: int) -> None:
+        self.images = []
+        for f in files:
+            im = load_rgb(f)
+            if im is not None:
+                im = im.resize((size, size), Image.BICUBIC)
+                self.images.append(torch.from_numpy(np.asarray(im)).permute(2, 0, 1).float() / 255)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.images[i]
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """Write atomically (tmp + rename) so a killed run never leaves a broken checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def save_grid(rows: list[torch.Tensor], path: Path) -> None:
+    """Save rows of images ([K,3,H,W] in [0,1] each) as one PNG contact sheet."""
+    sheet = torch.cat([torch.cat(list(r.detach().cpu()), dim=2) for r in rows], dim=1)
+    arr = (sheet.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)

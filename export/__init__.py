@@ -1,0 +1,1 @@
+"""ONNX export: thin positional wrappers, dynamic axes, asserted parity, manifest update."""

@@ -1,0 +1,143 @@
+"""`artgan export stylize`: checkpoint → weights/stylize.onnx + one parameter file per style."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
+from artgan.stylize.model import STRIDE
+from artgan.stylize.train import load_model
+from export.onnx_export import OPSET, export_onnx
+
+PAINTINGS = Path(__file__).resolve().parents[1] / "artgan" / "stylize" / "paintings.json"
+THUMB_SIDE = 256
+
+
+def painting_credit(style_id: str) -> dict:
+    """Title/artist/licence of a shipped painting; a user's own style gets a plain label."""
+    credits = json.loads(PAINTINGS.read_text())
+    c = credits.get(style_id)
+    if c is None:
+        return {"label": style_id.replace("_", " ").title(), "licence": "see training data"}
+    label = f"{c['title'].split(' (')[0]} — {c['artist'].split(' (')[0]}"
+    return {"label": label, **c}
+
+
+def save_thumbnail(painting: Path, out: Path) -> None:
+    with Image.open(painting) as im:
+        im = im.convert("RGB")
+        im.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.LANCZOS)
+        im.save(out, quality=88)
+
+
+def export_network(net: torch.nn.Module, style_dim: int, path: Path) -> float:
+    """Export with symbolic batch/height/width (multiples of STRIDE); returns parity error."""
+    identity = net.identity_style()[None]
+    noisy = identity + 0.2 * torch.randn(1, style_dim, generator=torch.Generator().manual_seed(0))
+    batch = torch.export.Dim("batch", max=64)
+    h = torch.export.Dim("h", min=1, max=4096)
+    w = torch.export.Dim("w", min=1, max=4096)
+    return export_onnx(
+        net,
+        (torch.rand(1, 3, 64, 64), identity),
+        path,
+        input_names=["image", "style"],
+        output_names=["stylized"],
+        dynamic_shapes={"image": {0: batch, 2: STRIDE * h, 3: STRIDE * w}, "style": {0: batch}},
+        parity_inputs=[
+            (torch.rand(1, 3, 132, 200), noisy),
+            (torch.rand(2, 3, 256, 96), noisy.expand(2, -1).contiguous()),
+        ],
+    )
+
+
+def style_entries(bank_table: torch.Tensor, styles: tuple[str, ...], paintings: Path, weights: Path) -> list[dict]:
+    """Write styles/<id>.npy (+ thumbnail when the painting is at hand); manifest rows."""
+    out_dir = weights / "styles"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, style_id in enumerate(styles):
+        params = out_dir / f"{style_id}.npy"
+        np.save(params, bank_table[i].numpy().astype(np.float32))
+        row = {
+            "id": style_id,
+            **painting_credit(style_id),
+            "params": f"styles/{style_id}.npy",
+            "params_sha256": sha256_of(params),
+            "adversarial": False,
+        }
+        matches = sorted(paintings.glob(f"{style_id}.*")) if paintings.is_dir() else []
+        if matches:
+            save_thumbnail(matches[0], out_dir / f"{style_id}.jpg")
+        if (out_dir / f"{style_id}.jpg").exists():
+            row["thumbnail"] = f"styles/{style_id}.jpg"
+            row["thumbnail_sha256"] = sha256_of(out_dir / f"{style_id}.jpg")
+        rows.append(row)
+    return rows
+
+
+def run(args: argparse.Namespace) -> Path:
+    cfg, net, bank = load_model(Path(args.checkpoint))
+    weights = Path(args.weights)
+    onnx_path = weights / "stylize.onnx"
+    error = export_network(net, net.num_style_params, onnx_path)
+    step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
+    entry = {
+        "id": "stylize",
+        "task": "stylize",
+        "file": "stylize.onnx",
+        "sha256": sha256_of(onnx_path),
+        "size_bytes": onnx_path.stat().st_size,
+        "inputs": [
+            {
+                "name": "image",
+                "shape": ["N", 3, "H", "W"],
+                "dtype": "float32",
+                "range": [0, 1],
+                "note": f"H and W multiples of {STRIDE} (the pipeline reflect-pads)",
+            },
+            {
+                "name": "style",
+                "shape": ["N", net.num_style_params],
+                "dtype": "float32",
+                "note": "conditional instance norm γ/β of every layer; blend = weighted mean of style rows",
+            },
+        ],
+        "outputs": [{"name": "stylized", "shape": ["N", 3, "H", "W"], "dtype": "float32", "range": [0, 1]}],
+        "stride": STRIDE,
+        "style_dim": net.num_style_params,
+        "config": cfg.to_dict(),
+        "training": {
+            "steps": step,
+            "content": "shared/data/photos (held-out 10% by name hash)",
+            "styles": "shared/data/styles (public-domain paintings)",
+            "command": args.train_command or "see README",
+        },
+        "licence": "Apache-2.0 (network weights); paintings public domain",
+        "export": {
+            "exporter": "torch.onnx dynamo",
+            "opset": OPSET,
+            "parity_max_abs_error": error,
+            "command": "artgan export stylize " + " ".join(shlex.quote(a) for a in args.argv),
+        },
+        "styles": style_entries(bank.table.weight.detach(), cfg.styles, Path(args.styles), weights),
+    }
+    write_entry(entry, weights)
+    print(
+        f"wrote {onnx_path} ({entry['size_bytes'] / 1e6:.2f} MB, parity error {error:.1e}) and {len(cfg.styles)} styles"
+    )
+    return onnx_path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="training checkpoint (…/last.pt)")
+    p.add_argument("--styles", default="../shared/data/styles", help="paintings, for thumbnails")
+    p.add_argument("--weights", default=str(WEIGHTS_DIR), help="weights folder holding manifest.json")
+    p.add_argument("--train-command", default="", help="training command to record in the manifest")

@@ -1,0 +1,73 @@
+"""Shared fixtures: repository paths, example photos, a launched app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+WEIGHTS = ROOT / "weights"
+
+
+@pytest.fixture(scope="session")
+def example_path() -> Path:
+    return EXAMPLES / "kodak_02_red_door.jpg"
+
+
+@pytest.fixture(scope="session")
+def example_u8(example_path) -> np.ndarray:
+    from artgan.runtime.images import read_image
+
+    return read_image(example_path)
+
+
+@pytest.fixture(scope="session")
+def library():
+    from artgan.stylize.pipeline import StyleLibrary
+
+    return StyleLibrary(WEIGHTS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """`python app.py` in a subprocess on a free port; yields its URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "ARTGAN_THREADS": "1"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"app did not start in 120 s:\n{log.read_text()}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
