@@ -7,8 +7,6 @@ so `gradio_client` can call it too.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 
 import gradio as gr
@@ -17,24 +15,12 @@ from artgan.errors import ArtganError
 from artgan.runtime.images import read_image
 from artgan.runtime.sessions import describe_device
 from artgan.stylize.pipeline import StyleLibrary, stylize
+from artgan.ui import CheckedImage, user_errors
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT / "examples"
 MAX_UPLOAD = os.environ.get("ARTGAN_MAX_UPLOAD", "25mb")
 CONCURRENCY = int(os.environ.get("ARTGAN_CONCURRENCY", "2"))
-
-
-def user_errors(fn: Callable) -> Callable:
-    """Turn our errors into a visible `gr.Error` message instead of a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ArtganError as exc:
-            raise gr.Error(str(exc)) from exc
-
-    return wrapper
 
 
 def build_demo(library: StyleLibrary) -> gr.Blocks:
@@ -58,8 +44,12 @@ def build_demo(library: StyleLibrary) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Stylize", id="stylize"):
                 with gr.Row():
-                    photo = gr.Image(type="filepath", label="Photo", sources=["upload", "clipboard"])
-                    result = gr.Image(type="numpy", format="png", label="Painted", interactive=False)
+                    photo = CheckedImage(
+                        type="filepath", label="Photo", sources=["upload", "clipboard"], elem_id="stylize-photo"
+                    )
+                    result = gr.Image(
+                        type="numpy", format="png", label="Painted", interactive=False, elem_id="stylize-result"
+                    )
                 gallery = gr.Gallery(
                     gallery_items, label="Styles (click to pick)", columns=6, height=240, allow_preview=False
                 )

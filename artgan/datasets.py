@@ -34,8 +34,8 @@ def is_held_out(path: Path, fraction: float = 0.1) -> bool:
 
 def split(files: list[Path], part: str, fraction: float = 0.1) -> list[Path]:
     """`part` is 'train', 'test' or 'all'."""
-    if part == "all":
-        return files
+    if part == "all" or fraction <= 0:
+        return files if part != "test" else []
     held = [is_held_out(p, fraction) for p in files]
     return [p for p, h in zip(files, held, strict=False) if h == (part == "test")]
 

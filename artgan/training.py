@@ -56,7 +56,7 @@ class FixedImages(Dataset):
             im = load_rgb(f)
             if im is not None:
                 im = im.resize((size, size), Image.BICUBIC)
-                self.images.append(torch.from_numpy(np.asarray(im)).permute(2, 0, 1).float() / 255)
+                self.images.append(torch.from_numpy(np.array(im)).permute(2, 0, 1).float() / 255)
 
     def __len__(self) -> int:
         return len(self.images)

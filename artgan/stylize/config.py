@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,11 @@ class StylizeConfig:
     style_weight: float = 1.0
     content_weight: float = 3.0
     tv_weight: float = 1.0
-    adversarial_weight: float = 0.0
     # data
     crop: int = 192
     style_size: int = 384
     batch_size: int = 4
     lr: float = 1e-3
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,4 +38,5 @@ class StylizeConfig:
     @classmethod
     def from_dict(cls, d: dict) -> StylizeConfig:
         tuples = {"channels", "kernels", "styles", "style_layers", "content_layers", "style_layer_weights"}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})
+        known = {f.name for f in fields(cls)}  # older checkpoints may carry retired keys
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in known})

@@ -35,7 +35,7 @@ def style_tensor(path: Path, long_side: int) -> torch.Tensor:
         raise ValueError(f"cannot read style image {path}")
     scale = long_side / max(im.size)
     im = im.resize((round(im.width * scale), round(im.height * scale)), Image.BICUBIC)
-    return torch.from_numpy(np.asarray(im)).permute(2, 0, 1)[None].float() / 255.0
+    return torch.from_numpy(np.array(im)).permute(2, 0, 1)[None].float() / 255.0
 
 
 @torch.no_grad()
@@ -131,7 +131,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     d = StylizeConfig()
     p.add_argument("--styles", required=True, help="folder (or one file) of paintings; one style per image")
     p.add_argument("--style-names", default="", help="comma-separated file stems to use from --styles (default: all)")
-    p.add_argument("--content", required=True, help="folder tree of photos; 10%% is held out by file-name hash")
+    p.add_argument("--content", required=True, help="folder tree of photos (recursive; corrupt files are skipped)")
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=0.1,
+        help="fraction of photos held out for samples by file-name hash, never trained on (0 = none)",
+    )
     p.add_argument("--out", default="runs/stylize", help="run folder: checkpoints, samples, logs")
     p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
@@ -190,7 +196,7 @@ def run(args: argparse.Namespace) -> Path:
     out = Path(args.out)
     style_files = style_files_from(args)
     photos = list_images(args.content, args.max_images)
-    train_files, test_files = split(photos, "train"), split(photos, "test")
+    train_files, test_files = split(photos, "train", args.holdout), split(photos, "test", args.holdout)
     cfg = config_from(args, style_files)
     last = out / "last.pt"
     if args.resume and last.exists():

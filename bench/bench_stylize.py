@@ -1,0 +1,99 @@
+"""Time the shipped stylize network: ONNX Runtime (CPU, and CUDA when present) vs PyTorch eager.
+
+Usage: python bench/bench_stylize.py [--sizes 512 1024 2048] [--repeats 5] [--checkpoint runs/…/last.pt]
+Prints a Markdown table for BENCHMARKS.md. PyTorch eager needs the `train` extra and a
+checkpoint of the same network (the shipped ONNX file cannot be run by torch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from artgan.runtime.sessions import CPU, CUDA, nvidia_driver_present, session_options  # noqa: E402
+from artgan.stylize.pipeline import StyleLibrary  # noqa: E402
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()  # warm-up: allocation and kernel choice
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_ort(library: StyleLibrary, providers: list[str], size: int, repeats: int) -> float:
+    sess = ort.InferenceSession(str(library.model_path), session_options(), providers=providers)
+    feeds = {
+        "image": np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32),
+        "style": library.get(library.names()[0]).params[None],
+    }
+    return median_time(lambda: sess.run(None, feeds), repeats)
+
+
+def bench_torch(checkpoint: Path, size: int, repeats: int) -> float:
+    import torch
+
+    from artgan.stylize.train import load_model
+
+    _, net, bank = load_model(checkpoint)
+    x, s = torch.rand(1, 3, size, size), bank(torch.tensor([0]))
+    with torch.inference_mode():
+        return median_time(lambda: net(x, s), repeats)
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--checkpoint", type=Path, default=None, help="training checkpoint for the PyTorch eager column")
+    args = p.parse_args()
+    library = StyleLibrary()
+    threads = os.environ.get("ARTGAN_THREADS", "all")
+    print(
+        f"stylize network · {datetime.date.today()} · {cpu_name()} · {os.cpu_count()} cores · "
+        f"ORT {ort.__version__} threads={threads}\n"
+    )
+    print("| size | ORT CPU (s) | PyTorch eager CPU (s) | ORT speed-up | ORT CUDA (s) |")
+    print("|---|---|---|---|---|")
+    for size in args.sizes:
+        cpu = bench_ort(library, [CPU], size, args.repeats)
+        eager = bench_torch(args.checkpoint, size, args.repeats) if args.checkpoint else None
+        cuda = (
+            bench_ort(library, [CUDA, CPU], size, args.repeats)
+            if nvidia_driver_present() and CUDA in ort.get_available_providers()
+            else None
+        )
+        fmt = lambda v: f"{v:.3f}" if v is not None else "–"  # noqa: E731
+        ratio = f"{eager / cpu:.2f}×" if eager else "–"
+        print(f"| {size}² | {fmt(cpu)} | {fmt(eager)} | {ratio} | {fmt(cuda)} |")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of this process: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

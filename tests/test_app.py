@@ -1,0 +1,69 @@
+"""The launched app, through its API (gradio_client) and in a real browser (Playwright)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import EXAMPLES
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def test_stylize_endpoint(app_url, example_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    out = client.predict(
+        handle_file(str(example_path)), "the_scream", "starry_night", 0.3, 0.8, False, 1.0, 384, api_name="/stylize"
+    )
+    with Image.open(out) as im:
+        assert max(im.size) == 384
+        img = np.asarray(im.convert("RGB"))
+    photo = np.asarray(Image.open(example_path).convert("RGB").resize(im.size))
+    assert np.abs(img.astype(int) - photo).mean() > 5  # stylized, not an echo of the input
+
+
+def test_endpoint_errors_are_messages_not_crashes(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(app_url, verbose=False)
+    with pytest.raises(AppError, match="upload a photo"):
+        client.predict(None, "the_scream", "", 0.0, 1.0, False, 1.0, 256, api_name="/stylize")
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(AppError, match="not an image|corrupt"):
+        client.predict(handle_file(str(fake)), "the_scream", "", 0.0, 1.0, False, 1.0, 256, api_name="/stylize")
+
+
+@pytest.mark.browser
+def test_browser_upload_click_and_see_the_painting(app_url, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1200})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Stylize").wait_for()
+        assert [t.inner_text() for t in page.get_by_role("tab").all()][:4] == ["Stylize", "Inpaint", "Texture", "Video"]
+        page.locator("input[type=file]").first.set_input_files(str(EXAMPLES / "kodak_02_red_door.jpg"))
+        page.get_by_role("button", name="Stylize", exact=True).click()
+        result = page.locator("#stylize-result img")
+        result.wait_for(timeout=60_000)
+        size = result.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert size[0] > 100 and size[1] > 100
+        shot = tmp_path / "stylize.png"
+        result.screenshot(path=str(shot))
+        pixels = np.asarray(Image.open(shot).convert("RGB")).astype(float)
+        assert pixels.std() > 10  # a picture, not a blank box
+        assert "ONNX Runtime" in page.locator("#footer").inner_text()
+        browser.close()

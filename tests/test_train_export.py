@@ -1,0 +1,107 @@
+"""Smoke chain: train a few steps → resume → export (asserted parity) → runtime → stylize."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from artgan.cli import main  # noqa: E402
+from artgan.runtime.manifest import load_manifest  # noqa: E402
+from artgan.stylize.pipeline import StyleLibrary, stylize  # noqa: E402
+from export.onnx_export import ParityError, parity  # noqa: E402
+from tests.conftest import EXAMPLES, WEIGHTS  # noqa: E402
+
+TINY = [
+    "--channels",
+    "4,8,8",
+    "--res-blocks",
+    "1",
+    "--crop",
+    "64",
+    "--batch-size",
+    "2",
+    "--style-size",
+    "96",
+    "--workers",
+    "0",
+    "--holdout",
+    "0",
+    "--ckpt-every",
+    "1",
+    "--sample-every",
+    "2",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("chain")
+    styles = root / "styles"
+    styles.mkdir()
+    for name in ("starry_night", "the_scream"):
+        shutil.copy(WEIGHTS / "styles" / f"{name}.jpg", styles / f"{name}.jpg")
+    out = root / "run"
+    args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(out), *TINY]
+    assert main([*args, "--steps", "2"]) == 0
+    first = torch.load(out / "last.pt", weights_only=False)
+    assert main([*args, "--steps", "3", "--resume"]) == 0
+    return root, styles, out, first
+
+
+def test_training_writes_checkpoint_and_samples(tiny_run):
+    _, _, out, first = tiny_run
+    assert first["step"] == 2 and list(first["config"]["styles"]) == ["starry_night", "the_scream"]
+    assert (out / "samples" / "step000002.png").exists()
+
+
+def test_resume_continues_step_count_and_weights(tiny_run):
+    _, _, out, first = tiny_run
+    resumed = torch.load(out / "last.pt", weights_only=False)
+    assert resumed["step"] == 3
+    assert resumed["optimizer"]["state"][0]["step"] == 3  # Adam state carried over, not restarted
+    changed = [not torch.equal(first["net"][k], resumed["net"][k]) for k in first["net"]]
+    assert any(changed)
+
+
+def test_export_then_serve_through_onnx_runtime(tiny_run, tmp_path):
+    _, styles, out, _ = tiny_run
+    weights = tmp_path / "weights"
+    assert (
+        main(
+            [
+                "export",
+                "stylize",
+                "--checkpoint",
+                str(out / "last.pt"),
+                "--styles",
+                str(styles),
+                "--weights",
+                str(weights),
+            ]
+        )
+        == 0
+    )
+    entry = load_manifest(weights)["models"][0]
+    assert entry["export"]["parity_max_abs_error"] <= 1e-3 and entry["training"]["steps"] == 3
+    library = StyleLibrary(weights)
+    img = (np.random.default_rng(1).random((50, 70, 3)) * 255).astype(np.uint8)
+    assert stylize(library, img, {"the_scream": 1}, max_side=None).shape == (50, 70, 3)
+
+
+def test_parity_check_rejects_a_model_that_disagrees(tiny_run, tmp_path):
+    from artgan.stylize.train import load_model
+    from export.stylize import export_network
+
+    _, _, out, _ = tiny_run
+    _, net, _ = load_model(out / "last.pt")
+    path = tmp_path / "net.onnx"
+    export_network(net, net.num_style_params, path)
+    with torch.no_grad():
+        net.head.conv.bias += 1.0  # the PyTorch model now differs from the file
+    x, s = torch.rand(1, 3, 32, 32), net.identity_style()[None]
+    with pytest.raises(ParityError):
+        parity(net, path, ["image", "style"], [(x, s)])
