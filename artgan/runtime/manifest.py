@@ -15,7 +15,16 @@ from pathlib import Path
 
 from artgan.errors import WeightsError
 
-WEIGHTS_DIR = Path(os.environ.get("ARTGAN_WEIGHTS", Path(__file__).resolve().parents[2] / "weights"))
+
+def default_weights_dir() -> Path:
+    """ARTGAN_WEIGHTS, else the checkout's weights/ (editable install), else ./weights."""
+    if os.environ.get("ARTGAN_WEIGHTS"):
+        return Path(os.environ["ARTGAN_WEIGHTS"])
+    checkout = Path(__file__).resolve().parents[2] / "weights"
+    return checkout if checkout.is_dir() else Path.cwd() / "weights"
+
+
+WEIGHTS_DIR = default_weights_dir()
 MANIFEST = "manifest.json"
 
 _verified: set[tuple[str, str]] = set()
