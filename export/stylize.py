@@ -12,12 +12,13 @@ import torch
 from PIL import Image
 
 from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
-from artgan.stylize.model import STRIDE
+from artgan.stylize.model import STRIDE, SharedStatsGraph, StyleTransferNet
 from artgan.stylize.train import load_model
 from export.onnx_export import OPSET, export_onnx
 
 PAINTINGS = Path(__file__).resolve().parents[1] / "artgan" / "stylize" / "paintings.json"
 THUMB_SIDE = 256
+INPUTS = ["image", "style", "norm_stats", "stats_weight"]
 
 
 def painting_credit(style_id: str) -> dict:
@@ -37,23 +38,34 @@ def save_thumbnail(painting: Path, out: Path) -> None:
         im.save(out, quality=88)
 
 
-def export_network(net: torch.nn.Module, style_dim: int, path: Path) -> float:
-    """Export with symbolic batch/height/width (multiples of STRIDE); returns parity error."""
-    identity = net.identity_style()[None]
-    noisy = identity + 0.2 * torch.randn(1, style_dim, generator=torch.Generator().manual_seed(0))
+def export_network(net: StyleTransferNet, path: Path) -> float:
+    """Export the shared-statistics graph with symbolic batch/height/width; returns parity error."""
+    graph = SharedStatsGraph(net).eval()
+    dim = net.num_style_params
+    rng = torch.Generator().manual_seed(0)
+    style = net.identity_style()[None] + 0.2 * torch.randn(1, dim, generator=rng)
+    with torch.no_grad():  # realistic statistics: those of another image
+        _, stats = net.forward_shared(torch.rand(1, 3, 64, 96), style, torch.zeros(1, dim), torch.zeros(1, 1))
     batch = torch.export.Dim("batch", max=64)
     h = torch.export.Dim("h", min=1, max=4096)
     w = torch.export.Dim("w", min=1, max=4096)
+    zero, one = torch.zeros(1, 1), torch.ones(1, 1)
     return export_onnx(
-        net,
-        (torch.rand(1, 3, 64, 64), identity),
+        graph,
+        (torch.rand(1, 3, 64, 64), style, stats, zero),
         path,
-        input_names=["image", "style"],
-        output_names=["stylized"],
-        dynamic_shapes={"image": {0: batch, 2: STRIDE * h, 3: STRIDE * w}, "style": {0: batch}},
+        input_names=INPUTS,
+        output_names=["stylized", "norm_stats_used"],
+        dynamic_shapes={
+            "image": {0: batch, 2: STRIDE * h, 3: STRIDE * w},
+            "style": {0: batch},
+            "norm_stats": {0: batch},
+            "stats_weight": {0: batch},
+        },
         parity_inputs=[
-            (torch.rand(1, 3, 132, 200), noisy),
-            (torch.rand(2, 3, 256, 96), noisy.expand(2, -1).contiguous()),
+            (torch.rand(1, 3, 132, 200), style, stats, zero),
+            (torch.rand(1, 3, 100, 48), style, stats, one),
+            (torch.rand(2, 3, 256, 96), style.expand(2, -1), stats.expand(2, -1), torch.full((2, 1), 0.5)),
         ],
     )
 
@@ -87,7 +99,7 @@ def run(args: argparse.Namespace) -> Path:
     cfg, net, bank = load_model(Path(args.checkpoint))
     weights = Path(args.weights)
     onnx_path = weights / "stylize.onnx"
-    error = export_network(net, net.num_style_params, onnx_path)
+    error = export_network(net, onnx_path)
     step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
     entry = {
         "id": "stylize",

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from artgan.errors import StyleError
-from artgan.stylize.pipeline import parse_style_spec, stylize
+from artgan.runtime.images import resize_u8
+from artgan.stylize.pipeline import parse_style_spec, run_network, run_tiled, stylize
 
 SMALL = 256
 
@@ -86,3 +87,26 @@ def test_bad_style_specs_are_clear_errors(library, example_u8, spec, message):
 def test_parse_style_spec():
     assert parse_style_spec("a:0.7, b:0.3") == {"a": 0.7, "b": 0.3}
     assert parse_style_spec("a") == {"a": 1.0}
+
+
+def test_tiles_share_statistics_and_leave_no_seams(library, example_u8):
+    img = resize_u8(example_u8, 480, 320)
+    vec = library.get("starry_night").params
+    whole = run_network(library, img, vec)[0].astype(int)
+    tiled = run_tiled(library, img, vec, tile=128, margin=48).astype(int)
+    assert np.abs(whole - tiled).max() <= 2
+    seams = run_tiled(library, img, vec, tile=128, margin=0).astype(int)  # no context: visible seams
+    assert np.abs(whole - seams).max() > 30
+
+
+def test_own_statistics_are_returned_and_reusable(library, example_u8):
+    img = resize_u8(example_u8, 200, 136)
+    vec = library.get("udnie").params
+    out, stats = run_network(library, img, vec)
+    again, used = run_network(library, img, vec, stats)
+    assert np.allclose(used, stats) and np.abs(out.astype(int) - again).max() <= 1
+
+
+def test_large_output_goes_through_tiles(library, example_u8):
+    out = stylize(library, example_u8, {"the_kiss": 1}, max_side=None, tile=256)
+    assert out.shape == example_u8.shape and out.std() > 10

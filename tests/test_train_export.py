@@ -93,15 +93,17 @@ def test_export_then_serve_through_onnx_runtime(tiny_run, tmp_path):
 
 
 def test_parity_check_rejects_a_model_that_disagrees(tiny_run, tmp_path):
+    from artgan.stylize.model import SharedStatsGraph
     from artgan.stylize.train import load_model
-    from export.stylize import export_network
+    from export.stylize import INPUTS, export_network
 
     _, _, out, _ = tiny_run
     _, net, _ = load_model(out / "last.pt")
     path = tmp_path / "net.onnx"
-    export_network(net, net.num_style_params, path)
+    export_network(net, path)
     with torch.no_grad():
         net.head.conv.bias += 1.0  # the PyTorch model now differs from the file
-    x, s = torch.rand(1, 3, 32, 32), net.identity_style()[None]
+    s = net.identity_style()[None]
+    args = (torch.rand(1, 3, 32, 32), s, torch.zeros_like(s), torch.zeros(1, 1))
     with pytest.raises(ParityError):
-        parity(net, path, ["image", "style"], [(x, s)])
+        parity(SharedStatsGraph(net), path, INPUTS, [args])

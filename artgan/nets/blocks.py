@@ -53,9 +53,28 @@ class ConditionalInstanceNorm(nn.Module):
 
     def forward(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         # x [N,C,H,W]; params [N, 2C] = (γ, β)
-        gamma = params[:, : self.channels, None, None]
-        beta = params[:, self.channels :, None, None]
+        gamma, beta = self._affine(params)
         return F.instance_norm(x, eps=1e-5) * gamma + beta
+
+    def forward_shared(
+        self, x: torch.Tensor, params: torch.Tensor, given: torch.Tensor, weight: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalise with `weight`·given + (1−weight)·own statistics; also return those used.
+
+        Tiled inference runs the image once small to get its statistics, then every tile
+        with weight 1, so all tiles share one normalisation: no seams, no per-tile colour
+        shift. given [N, 2C] = (mean, variance); weight [N, 1].
+        """
+        mean = x.mean(dim=(2, 3))
+        var = (x - mean[:, :, None, None]).pow(2).mean(dim=(2, 3))
+        mean = weight * given[:, : self.channels] + (1 - weight) * mean
+        var = weight * given[:, self.channels :] + (1 - weight) * var
+        gamma, beta = self._affine(params)
+        y = (x - mean[:, :, None, None]) * torch.rsqrt(var[:, :, None, None] + 1e-5)
+        return y * gamma + beta, torch.cat([mean, var], dim=1)
+
+    def _affine(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return params[:, : self.channels, None, None], params[:, self.channels :, None, None]
 
     def identity_params(self) -> torch.Tensor:
         """γ=1, β=0: plain instance norm, the starting point of every style."""

@@ -23,6 +23,12 @@ class ConvNormAct(nn.Module):
     def forward(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         return self.act(self.norm(self.conv(x), params))
 
+    def forward_shared(
+        self, x: torch.Tensor, params: torch.Tensor, given: torch.Tensor, weight: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        y, used = self.norm.forward_shared(self.conv(x), params, given, weight)
+        return self.act(y), used
+
 
 class StyleTransferNet(nn.Module):
     """Image [N,3,H,W] in [0,1] + style vector [N,P] → stylized image [N,3,H,W] in [0,1].
@@ -74,14 +80,52 @@ class StyleTransferNet(nn.Module):
 
     def forward(self, image: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         # image [N,3,H,W] in [0,1], H and W multiples of STRIDE; style [N,P]
+        return self._run(image, style, None, None)[0]
+
+    def forward_shared(
+        self, image: torch.Tensor, style: torch.Tensor, stats: torch.Tensor, weight: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """As `forward`, but normalisation statistics mixed with given ones ([N,P], [N,1]).
+
+        Returns the image and the statistics used ([N,P], laid out like the style vector:
+        per layer C means then C variances), for tiled inference.
+        """
+        return self._run(image, style, stats, weight)
+
+    def _run(self, image, style, stats, weight):
+        used: list[torch.Tensor] = []
+
+        def apply(unit: ConvNormAct, x: torch.Tensor) -> torch.Tensor:
+            params = self._slice(unit, style)
+            if stats is None:
+                return unit(x, params)
+            y, u = unit.forward_shared(x, params, self._slice(unit, stats), weight)
+            used.append(u)
+            return y
+
         x = image
         for unit in self.units:
-            x = unit(x, self._slice(unit, style))
-        for a, b in zip(self.res[0::2], self.res[1::2], strict=False):
-            x = x + b(a(x, self._slice(a, style)), self._slice(b, style))
+            x = apply(unit, x)
+        for a, b in zip(self.res[0::2], self.res[1::2], strict=True):
+            x = x + apply(b, apply(a, x))
         for unit in self.up:
-            x = unit(x, self._slice(unit, style))
-        return torch.sigmoid(self.head(x))
+            x = apply(unit, x)
+        return torch.sigmoid(self.head(x)), (torch.cat(used, dim=1) if used else None)
+
+
+class SharedStatsGraph(nn.Module):
+    """The exported graph: (image, style, norm_stats, stats_weight) → (stylized, norm_stats_used).
+
+    stats_weight 0 gives plain conditional instance norm (and returns the image's own
+    statistics); 1 normalises with the given ones (tiles of a large image).
+    """
+
+    def __init__(self, net: StyleTransferNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image, style, norm_stats, stats_weight):
+        return self.net.forward_shared(image, style, norm_stats, stats_weight)
 
 
 class StyleBank(nn.Module):

@@ -25,6 +25,9 @@ from artgan.runtime.sessions import get_session, warm_up
 
 MODEL_ID = "stylize"
 MAX_SIDE = 4096
+TILE = 1024  # larger pictures run in tiles of this side…
+MARGIN = 48  # …with this much context around each (a multiple of the stride)
+STATS_SIDE = 1024  # long side at which a tiled picture's normalisation statistics are taken
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,13 @@ class StyleLibrary:
 
     def warm_up(self) -> None:
         vec = next(iter(self.styles.values())).params[None]
-        warm_up(self.session(), {"image": np.zeros((1, 3, 64, 64), np.float32), "style": vec})
+        feeds = {
+            "image": np.zeros((1, 3, 64, 64), np.float32),
+            "style": vec,
+            "norm_stats": np.zeros_like(vec),
+            "stats_weight": np.zeros((1, 1), np.float32),
+        }
+        warm_up(self.session(), feeds)
 
 
 def parse_style_spec(spec: str) -> dict[str, float]:
@@ -97,11 +106,55 @@ def parse_style_spec(spec: str) -> dict[str, float]:
     return weights
 
 
-def run_network(library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray) -> np.ndarray:
-    """One pass of the network at the image's own size (reflect-padded to the stride)."""
+def run_network(
+    library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One pass at the image's own size (reflect-padded to the stride).
+
+    With `stats`, every normalisation layer uses them instead of the image's own.
+    Returns the stylized image and the statistics used.
+    """
     x, (h, w) = pad_to_multiple(to_nchw(img_u8), library.stride)
-    out = library.session().run(None, {"image": x, "style": style_vec[None]})[0]
-    return from_nchw(out[:, :, :h, :w])
+    given = np.zeros_like(style_vec) if stats is None else stats.astype(np.float32)
+    feeds = {
+        "image": x,
+        "style": style_vec[None],
+        "norm_stats": given[None],
+        "stats_weight": np.full((1, 1), 0.0 if stats is None else 1.0, np.float32),
+    }
+    out, used = library.session().run(None, feeds)
+    return from_nchw(out[:, :, :h, :w]), used[0]
+
+
+def run_tiled(
+    library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, tile: int = TILE, margin: int = MARGIN
+) -> np.ndarray:
+    """Stylize in tiles that share one set of normalisation statistics.
+
+    The statistics come from one pass over the whole picture downscaled to STATS_SIDE,
+    so tiles agree in colour and contrast. Each tile is run with a `margin` of context
+    wider than the network's receptive-field radius (~36 px) and only its centre is
+    kept, so there are no seams. Offsets stay multiples of the stride so that every tile
+    sees the same stride-2 sampling grid as a single pass would.
+    """
+    assert tile % library.stride == 0 and margin % library.stride == 0
+    _, stats = run_network(library, fit_long_side(img_u8, STATS_SIDE), style_vec)
+    h, w = img_u8.shape[:2]
+    out = np.empty_like(img_u8)
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ya, xa = max(0, y0 - margin), max(0, x0 - margin)
+            part, _ = run_network(library, img_u8[ya : min(h, y1 + margin), xa : min(w, x1 + margin)], style_vec, stats)
+            out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+    return out
+
+
+def paint(library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, tile: int = TILE) -> np.ndarray:
+    """Whole image in one pass when it is small enough, else in tiles (bounded memory)."""
+    if max(img_u8.shape[:2]) <= tile:
+        return run_network(library, img_u8, style_vec)[0]
+    return run_tiled(library, img_u8, style_vec, tile)
 
 
 def keep_colors(stylized_u8: np.ndarray, original_u8: np.ndarray) -> np.ndarray:
@@ -132,6 +185,7 @@ def stylize(
     preserve_colors: bool = False,
     brush_scale: float = 1.0,
     max_side: int | None = 1024,
+    tile: int = TILE,
 ) -> np.ndarray:
     """Stylize an HWC uint8 RGB image; returns HWC uint8 RGB of the output size.
 
@@ -148,7 +202,7 @@ def stylize(
         return img.copy()
     h, w = img.shape[:2]
     work = resize_u8(img, max(8, round(w / brush_scale)), max(8, round(h / brush_scale)))
-    out = resize_u8(run_network(library, work, vec), w, h)
+    out = resize_u8(paint(library, work, vec, tile), w, h)
     if preserve_colors:
         out = keep_colors(out, img)
     return mix(out, img, strength)
