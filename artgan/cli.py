@@ -14,6 +14,7 @@ from pathlib import Path
 from artgan.errors import ArtganError
 
 TRAIN_HINT = "this command needs the training extra: pip install '.[train]'"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _train_stylize(args: argparse.Namespace) -> None:
@@ -52,6 +53,31 @@ def _output_paths(inputs: list[str], output: str) -> list[Path]:
     return [Path(output) / f"{Path(i).stem}.png" for i in inputs]
 
 
+def _learn_style(args: argparse.Namespace) -> None:
+    try:
+        from tqdm import tqdm
+
+        from artgan.stylize.learn import learn_style, save_learned
+    except ImportError as exc:
+        raise ArtganError(TRAIN_HINT) from exc
+    from artgan.datasets import list_images
+    from artgan.runtime.images import read_image
+    from artgan.stylize.pipeline import StyleLibrary, user_styles_dir
+
+    if not args.name.replace("_", "").replace("-", "").isalnum():
+        raise ArtganError("--name may hold letters, digits, '-' and '_' only")
+    library = StyleLibrary()
+    painting = read_image(args.painting)
+    content = [read_image(p) for p in list_images(args.content)[:8]]
+    bar = tqdm(total=args.steps, desc=f"learning {args.name}")
+    for progress in learn_style(library, painting, content, steps=args.steps):
+        bar.update(1)
+        bar.set_postfix(loss=f"{progress.loss:.3g}")
+    bar.close()
+    path = save_learned(Path(args.out_dir) if args.out_dir else user_styles_dir(), args.name, progress.params, painting)
+    print(f"saved {path}; use it with: artgan stylize IN -s {args.name} -o OUT")
+
+
 def _styles(args: argparse.Namespace) -> None:
     from artgan.stylize.pipeline import StyleLibrary
 
@@ -78,7 +104,16 @@ def _add_stylize_parser(sub) -> None:
         "--max-size", type=int, default=1024, help="long side of the output in pixels, ≤ 4096 (default 1024)"
     )
     p.set_defaults(func=_stylize)
-    sub.add_parser("styles", help="list the shipped styles").set_defaults(func=_styles)
+    sub.add_parser("styles", help="list the shipped and learned styles").set_defaults(func=_styles)
+    p = sub.add_parser("learn-style", help="learn a new style from one painting in minutes (needs the train extra)")
+    p.add_argument("painting", help="image of the painting whose style to learn")
+    p.add_argument("--name", required=True, help="id of the new style (letters, digits, - and _)")
+    p.add_argument("--steps", type=int, default=300, help="optimisation steps (default 300, ~3 min on 2 cores)")
+    p.add_argument("--content", default=str(EXAMPLES), help="photos to practise on (default: the shipped examples)")
+    p.add_argument(
+        "--out-dir", default="", help="where to save <name>.npy (default $ARTGAN_USER_STYLES or ~/.artgan/styles)"
+    )
+    p.set_defaults(func=_learn_style)
 
 
 def _add_train_parsers(sub) -> None:

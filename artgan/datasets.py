@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from artgan.errors import ArtganError
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -21,7 +23,7 @@ def list_images(root: str | Path, max_images: int | None = None) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise FileNotFoundError(f"no such image folder: {root}")
+        raise ArtganError(f"no such image folder: {root}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     return files[:max_images] if max_images else files
 

@@ -11,6 +11,7 @@ from PIL import Image
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from artgan.datasets import load_rgb, random_crop
+from artgan.errors import ArtganError
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -30,7 +31,7 @@ class RandomCrops(IterableDataset):
 
     def __init__(self, files: list[Path], size: int, scale=(0.3, 1.0), seed: int = 0) -> None:
         if not files:
-            raise ValueError("no training images found")
+            raise ArtganError("no training images found (check --content and --holdout)")
         self.files, self.size, self.scale, self.seed = files, size, scale, seed
         self.skipped = 0
 

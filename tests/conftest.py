@@ -48,7 +48,13 @@ def app_url(tmp_path_factory):
     """`python app.py` in a subprocess on a free port; yields its URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "ARTGAN_THREADS": "1"}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ARTGAN_THREADS": "1",
+        "ARTGAN_USER_STYLES": str(tmp_path_factory.mktemp("user_styles")),  # never the user's own folder
+    }
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

@@ -67,3 +67,29 @@ def test_browser_upload_click_and_see_the_painting(app_url, tmp_path):
         assert pixels.std() > 10  # a picture, not a blank box
         assert "ONNX Runtime" in page.locator("#footer").inner_text()
         browser.close()
+
+
+def test_learn_style_endpoint_adds_a_style(app_url):
+    from gradio_client import Client, handle_file
+
+    from tests.conftest import WEIGHTS
+
+    client = Client(app_url, verbose=False)
+    result = client.predict(
+        handle_file(str(WEIGHTS / "styles" / "udnie.jpg")), "test_udnie_like", 20, api_name="/learn_style"
+    )
+    preview, _, _, _, vector = result
+    assert vector.endswith("test_udnie_like.npy")
+    assert np.load(vector).shape == (1088,)
+    out = client.predict(
+        handle_file(str(EXAMPLES / "kodak_02_red_door.jpg")),
+        "test_udnie_like",
+        "",
+        0.0,
+        1.0,
+        False,
+        1.0,
+        256,
+        api_name="/stylize",
+    )
+    assert max(Image.open(out).size) == 256

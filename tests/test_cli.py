@@ -90,3 +90,19 @@ def test_serving_code_never_imports_torch(example_path, tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
+
+
+def test_training_input_errors_are_one_line(tmp_path):
+    r = artgan(
+        "train",
+        "stylize",
+        "--styles",
+        str(tmp_path / "missing"),
+        "--content",
+        str(ROOT / "examples"),
+        "--out",
+        str(tmp_path / "run"),
+        "--steps",
+        "1",
+    )
+    assert r.returncode == 1 and "no such image folder" in r.stderr and "Traceback" not in r.stderr

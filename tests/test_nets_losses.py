@@ -7,6 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from artgan.errors import ArtganError  # noqa: E402
 from artgan.features.networks import build_feature_net, efficientnet_lite0  # noqa: E402
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation  # noqa: E402
 from artgan.nets.blocks import ConditionalInstanceNorm  # noqa: E402
@@ -85,5 +86,5 @@ def test_feature_net_is_frozen_and_multi_stage():
 
 
 def test_unknown_feature_net_lists_choices():
-    with pytest.raises(ValueError, match="efficientnet_lite0"):
+    with pytest.raises(ArtganError, match="efficientnet_lite0"):
         build_feature_net("alexnet")

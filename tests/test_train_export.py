@@ -107,3 +107,22 @@ def test_parity_check_rejects_a_model_that_disagrees(tiny_run, tmp_path):
     args = (torch.rand(1, 3, 32, 32), s, torch.zeros_like(s), torch.zeros(1, 1))
     with pytest.raises(ParityError):
         parity(SharedStatsGraph(net), path, INPUTS, [args])
+
+
+def test_learn_style_makes_a_usable_style_vector(tmp_path):
+    from artgan.runtime.images import read_image
+    from artgan.stylize.learn import learn_style, save_learned
+
+    library = StyleLibrary(WEIGHTS, user_dir=tmp_path / "none")
+    painting = read_image(WEIGHTS / "styles" / "the_scream.jpg")
+    content = [read_image(p) for p in sorted(EXAMPLES.glob("*.jpg"))[:2]]
+    progress = list(learn_style(library, painting, content, steps=4, crop=64, preview_every=2))
+    assert [p.step for p in progress] == [1, 2, 3, 4] and progress[1].preview is not None
+    start = np.mean([s.params for s in library.styles.values()], axis=0)
+    assert np.abs(progress[-1].params - start).max() > 1e-3  # the vector moved
+    path = save_learned(tmp_path / "mine", "screamish", progress[-1].params, painting)
+    mine = StyleLibrary(WEIGHTS, user_dir=tmp_path / "mine")
+    assert "screamish" in mine and mine.get("screamish").thumbnail.exists()
+    out = stylize(mine, content[0], {"screamish": 1.0}, max_side=96)
+    assert out.shape[2] == 3 and out.std() > 5
+    assert np.array_equal(stylize(library, content[0], {str(path): 1.0}, max_side=96), out)  # by file path too

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from artgan.errors import ArtganError
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -91,7 +93,7 @@ def vgg19() -> FeatureNet:
     try:
         model = tv_vgg19(weights=VGG19_Weights.IMAGENET1K_V1)
     except Exception as exc:  # no cache and no network: say what to do instead
-        raise RuntimeError(
+        raise ArtganError(
             "VGG19 ImageNet weights are not available offline; put vgg19-dcbb9e9d.pth in "
             "torch's hub cache or use --feature-net efficientnet_lite0"
         ) from exc
@@ -107,5 +109,5 @@ FEATURE_NETS: dict[str, Callable[[], FeatureNet]] = {
 def build_feature_net(name: str) -> FeatureNet:
     """Look a feature net up by name; an unknown name lists the known ones."""
     if name not in FEATURE_NETS:
-        raise ValueError(f"unknown feature net {name!r}; choose from {sorted(FEATURE_NETS)}")
+        raise ArtganError(f"unknown feature net {name!r}; choose from {sorted(FEATURE_NETS)}")
     return FEATURE_NETS[name]()

@@ -6,6 +6,7 @@ keep colours → brush scale → output size.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +41,15 @@ class Style:
     thumbnail: Path | None = None
 
 
-class StyleLibrary:
-    """The shipped styles of the manifest, by id."""
+def user_styles_dir() -> Path:
+    """Where learned styles are saved: ARTGAN_USER_STYLES or ~/.artgan/styles."""
+    return Path(os.environ.get("ARTGAN_USER_STYLES", Path.home() / ".artgan" / "styles"))
 
-    def __init__(self, weights_dir: Path = WEIGHTS_DIR) -> None:
+
+class StyleLibrary:
+    """The shipped styles of the manifest plus the user's learned ones, by id."""
+
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None) -> None:
         self.weights_dir = Path(weights_dir)
         self.entry = model_entry(MODEL_ID, self.weights_dir)
         self.model_path = verified_path(self.entry["file"], self.entry["sha256"], self.weights_dir)
@@ -53,6 +59,26 @@ class StyleLibrary:
             params = np.load(verified_path(row["params"], row["params_sha256"], self.weights_dir))
             thumb = self.weights_dir / row["thumbnail"] if "thumbnail" in row else None
             self.styles[row["id"]] = Style(row["id"], row["label"], params.astype(np.float32), thumb)
+        self.user_dir = user_dir or user_styles_dir()
+        for path in sorted(self.user_dir.glob("*.npy")) if self.user_dir.is_dir() else []:
+            try:
+                self.add_file(path)
+            except StyleError:
+                continue  # a vector for another network: ignored here, reported on direct use
+
+    def add_file(self, path: Path, style_id: str | None = None) -> Style:
+        """Register a learned style vector (.npy, thumbnail beside it as .jpg)."""
+        try:
+            params = np.load(path).astype(np.float32)
+        except (OSError, ValueError) as exc:
+            raise StyleError(f"{path.name} is not a style vector file (.npy)") from exc
+        if params.shape != (int(self.entry["style_dim"]),):
+            raise StyleError(f"{path.name} holds {params.shape} numbers, not a style of this network")
+        thumb = path.with_suffix(".jpg")
+        style_id = style_id or path.stem
+        style = Style(style_id, f"{style_id} (learned)", params, thumb if thumb.exists() else None)
+        self.styles[style_id] = style
+        return style
 
     def __contains__(self, style_id: str) -> bool:
         return style_id in self.styles
@@ -61,6 +87,8 @@ class StyleLibrary:
         return list(self.styles)
 
     def get(self, style_id: str) -> Style:
+        if style_id not in self.styles and style_id.endswith(".npy") and Path(style_id).is_file():
+            return self.add_file(Path(style_id), style_id)
         if style_id not in self.styles:
             raise StyleError(f"unknown style {style_id!r}; choose from: {', '.join(self.styles)}")
         return self.styles[style_id]

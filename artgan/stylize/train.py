@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from artgan.datasets import list_images, load_rgb, split
+from artgan.errors import ArtganError
 from artgan.features.networks import FeatureNet, build_feature_net
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
 from artgan.stylize.config import StylizeConfig
@@ -32,7 +33,7 @@ def style_tensor(path: Path, long_side: int) -> torch.Tensor:
     """A painting resized so its long side is `long_side`: [1,3,H,W] in [0,1]."""
     im = load_rgb(path)
     if im is None:
-        raise ValueError(f"cannot read style image {path}")
+        raise ArtganError(f"cannot read style image {path}")
     scale = long_side / max(im.size)
     im = im.resize((round(im.width * scale), round(im.height * scale)), Image.BICUBIC)
     return torch.from_numpy(np.array(im)).permute(2, 0, 1)[None].float() / 255.0
@@ -46,6 +47,24 @@ def gram_targets(fnet: FeatureNet, images: list[torch.Tensor], layers: tuple[int
         feats = fnet(img)
         per_style.append([gram(feats[i])[0] / (feats[i].shape[2] * feats[i].shape[3]) for i in layers])
     return [torch.stack([s[k] for s in per_style]) for k in range(len(layers))]
+
+
+def style_losses(
+    cfg: StylizeConfig, fnet: FeatureNet, x: torch.Tensor, out: torch.Tensor, targets: list[torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The weighted loss of the recipe: Gram style + feature content + total variation.
+
+    x: the photos, out: their stylization ([N,3,H,W] in [0,1]); targets: per style layer,
+    each sample's Gram target / M ([N,C,C]).
+    """
+    f_out = fnet(out)
+    with torch.no_grad():
+        f_in = fnet(x)
+    style = gram_style_loss([f_out[i] for i in cfg.style_layers], targets, list(cfg.style_layer_weights))
+    content = content_loss([f_out[i] for i in cfg.content_layers], [f_in[i] for i in cfg.content_layers])
+    tv = total_variation(out)
+    total = cfg.style_weight * style + cfg.content_weight * content + cfg.tv_weight * tv
+    return {"total": total, "style": style, "content": content, "tv": tv}
 
 
 class StylizeTrainer:
@@ -62,20 +81,8 @@ class StylizeTrainer:
         self.step_count = 0
 
     def losses(self, x: torch.Tensor, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        cfg = self.cfg
         out = self.net(x, self.bank(idx))
-        f_out = self.fnet(out)
-        with torch.no_grad():
-            f_in = self.fnet(x)
-        style = gram_style_loss(
-            [f_out[i] for i in cfg.style_layers],
-            [t[idx] for t in self.targets],
-            list(cfg.style_layer_weights),
-        )
-        content = content_loss([f_out[i] for i in cfg.content_layers], [f_in[i] for i in cfg.content_layers])
-        tv = total_variation(out)
-        total = cfg.style_weight * style + cfg.content_weight * content + cfg.tv_weight * tv
-        return {"total": total, "style": style, "content": content, "tv": tv}
+        return style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets])
 
     def step(self, x: torch.Tensor) -> dict[str, float]:
         x = x.to(self.device, non_blocking=True)
@@ -149,9 +156,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--feature-net", default=d.feature_net, choices=["efficientnet_lite0", "vgg19"], help="frozen loss network"
     )
-    p.add_argument("--style-weight", type=float, default=d.style_weight, help="weight of the Gram style loss")
-    p.add_argument("--content-weight", type=float, default=d.content_weight, help="weight of the feature content loss")
-    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="weight of total variation")
+    p.add_argument(
+        "--style-weight",
+        type=float,
+        default=None,
+        help=f"weight of the Gram style loss (default {d.style_weight}; on --resume: the checkpoint's)",
+    )
+    p.add_argument(
+        "--content-weight",
+        type=float,
+        default=None,
+        help=f"weight of the feature content loss (default {d.content_weight}; on --resume: the checkpoint's)",
+    )
+    p.add_argument(
+        "--tv-weight",
+        type=float,
+        default=None,
+        help=f"weight of total variation (default {d.tv_weight}; on --resume: the checkpoint's)",
+    )
     p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 4)")
     p.add_argument("--style-size", type=int, default=d.style_size, help="long side of paintings for Gram targets")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
@@ -160,18 +182,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--res-blocks", type=int, default=d.res_blocks, help="residual blocks at 1/4 scale")
 
 
-def style_files_from(args: argparse.Namespace) -> list[Path]:
-    files = list_images(args.styles)
-    if args.style_names:
-        wanted = [s.strip() for s in args.style_names.split(",") if s.strip()]
+def style_files_from(folder: str, names: list[str] | tuple[str, ...] = ()) -> list[Path]:
+    """Paintings in `folder`, or only those whose file stems are `names`, in that order."""
+    files = list_images(folder)
+    if names:
         by_stem = {p.stem: p for p in files}
-        missing = [w for w in wanted if w not in by_stem]
+        missing = [n for n in names if n not in by_stem]
         if missing:
-            raise ValueError(f"styles not found in {args.styles}: {', '.join(missing)}")
-        files = [by_stem[w] for w in wanted]
+            raise ArtganError(f"styles not found in {folder}: {', '.join(missing)}")
+        files = [by_stem[n] for n in names]
     if not files:
-        raise ValueError(f"no style images in {args.styles}")
+        raise ArtganError(f"no style images in {folder}")
     return files
+
+
+def loss_overrides(args: argparse.Namespace) -> dict[str, float]:
+    """Loss weights given on the command line (they may change when a run is resumed)."""
+    names = ("style_weight", "content_weight", "tv_weight")
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
 def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeConfig:
@@ -181,9 +209,7 @@ def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeCon
         res_blocks=args.res_blocks,
         styles=tuple(p.stem for p in style_files),
         feature_net=args.feature_net,
-        style_weight=args.style_weight,
-        content_weight=args.content_weight,
-        tv_weight=args.tv_weight,
+        **loss_overrides(args),
         crop=args.crop,
         style_size=args.style_size,
         batch_size=args.batch_size,
@@ -194,14 +220,15 @@ def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeCon
 def run(args: argparse.Namespace) -> Path:
     """Train (or resume) and return the path of the last checkpoint."""
     out = Path(args.out)
-    style_files = style_files_from(args)
+    style_files = style_files_from(args.styles, [s.strip() for s in args.style_names.split(",") if s.strip()])
     photos = list_images(args.content, args.max_images)
     train_files, test_files = split(photos, "train", args.holdout), split(photos, "test", args.holdout)
     cfg = config_from(args, style_files)
     last = out / "last.pt"
     if args.resume and last.exists():
         state = load_checkpoint(last)
-        cfg = StylizeConfig.from_dict(state["config"])
+        cfg = replace(StylizeConfig.from_dict(state["config"]), **loss_overrides(args))
+        style_files = style_files_from(args.styles, cfg.styles)  # the checkpoint's styles, in its order
     trainer = StylizeTrainer(cfg, style_files, pick_device(args.device))
     if args.resume and last.exists():
         trainer.load(state)

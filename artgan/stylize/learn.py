@@ -1,0 +1,119 @@
+"""Learn a new style from one painting: fit only its style vector (needs torch).
+
+The shared network stays frozen (Dumoulin et al. 2017 §4: a new style is learnt by
+training its γ/β alone), so a style is learnt in minutes on a CPU and is a small vector
+file that any install can use without re-export. The network's weights are read back
+from the shipped ONNX file, which keeps one source of truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from PIL import Image
+
+from artgan.features.networks import build_feature_net
+from artgan.losses.style import gram
+from artgan.stylize.config import StylizeConfig
+from artgan.stylize.model import StyleTransferNet
+from artgan.stylize.pipeline import StyleLibrary
+from artgan.stylize.train import style_losses
+
+PREFIX = "net."  # initialiser names of the exported SharedStatsGraph
+
+
+def network_from_onnx(library: StyleLibrary) -> tuple[StylizeConfig, StyleTransferNet]:
+    """Rebuild the PyTorch network from the shipped ONNX file's initialisers."""
+    cfg = StylizeConfig.from_dict(library.entry["config"])
+    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels)
+    model = onnx.load(str(library.model_path))
+    state = {
+        init.name[len(PREFIX) :]: torch.from_numpy(numpy_helper.to_array(init).copy())
+        for init in model.graph.initializer
+        if init.name.startswith(PREFIX)
+    }
+    net.load_state_dict(state, strict=True)
+    return cfg, net.eval().requires_grad_(False)
+
+
+def to_tensor(img_u8: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(img_u8)).permute(2, 0, 1)[None].float() / 255.0
+
+
+def resized(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+    im = Image.fromarray(img_u8)
+    s = long_side / max(im.size)
+    return np.asarray(im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.BICUBIC))
+
+
+@dataclass
+class LearnProgress:
+    step: int
+    steps: int
+    loss: float
+    preview: np.ndarray | None  # HWC uint8, on preview steps
+    params: np.ndarray  # the style vector so far
+
+
+def learn_style(
+    library: StyleLibrary,
+    painting_u8: np.ndarray,
+    content_u8: list[np.ndarray],
+    steps: int = 300,
+    crop: int = 160,
+    preview_every: int = 25,
+    seed: int = 0,
+) -> Iterator[LearnProgress]:
+    """Yield progress while fitting a style vector to `painting_u8`; the last one is final.
+
+    Starts from the mean of the shipped styles (closer than identity: converges faster).
+    """
+    torch.manual_seed(seed)
+    cfg, net = network_from_onnx(library)
+    fnet = build_feature_net(cfg.feature_net)
+    with torch.no_grad():
+        feats = fnet(to_tensor(resized(painting_u8, cfg.style_size)))
+        targets = [gram(feats[i]) / (feats[i].shape[2] * feats[i].shape[3]) for i in cfg.style_layers]
+    start = np.mean([s.params for s in library.styles.values()], axis=0)
+    vec = torch.tensor(start[None], requires_grad=True)
+    opt = torch.optim.Adam([vec], lr=0.02)
+    photos = [to_tensor(resized(c, 2 * crop)) for c in content_u8]
+    preview_src = to_tensor(resized(content_u8[0], 256))
+    rng = np.random.default_rng(seed)
+    for step in range(1, steps + 1):
+        x = torch.cat([random_crop(photos[i], crop, rng) for i in rng.permutation(len(photos))[:4]])
+        batch_targets = [t.expand(x.shape[0], -1, -1) for t in targets]
+        loss = style_losses(cfg, fnet, x, net(x, vec.expand(x.shape[0], -1)), batch_targets)["total"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        preview = None
+        if step % preview_every == 0 or step == steps:
+            with torch.no_grad():
+                preview = (net(preview_src, vec)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+        yield LearnProgress(step, steps, float(loss), preview, vec.detach()[0].numpy().copy())
+
+
+def random_crop(img: torch.Tensor, size: int, rng: np.random.Generator) -> torch.Tensor:
+    """A random square covering 50–100 % of the short side, resized to `size`."""
+    _, _, h, w = img.shape
+    side = int(min(h, w) * rng.uniform(0.5, 1.0))
+    y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    patch = img[:, :, y : y + side, x : x + side]
+    return torch.nn.functional.interpolate(patch, size=(size, size), mode="bilinear", antialias=True)
+
+
+def save_learned(path_dir: Path, name: str, params: np.ndarray, painting_u8: np.ndarray) -> Path:
+    """Write <name>.npy (the style vector) and <name>.jpg (its thumbnail) into a folder."""
+    path_dir.mkdir(parents=True, exist_ok=True)
+    np.save(path_dir / f"{name}.npy", params.astype(np.float32))
+    thumb = Image.fromarray(painting_u8)
+    thumb.thumbnail((256, 256), Image.LANCZOS)
+    thumb.save(path_dir / f"{name}.jpg", quality=88)
+    return path_dir / f"{name}.npy"
