@@ -24,7 +24,15 @@ def test_stylize_endpoint(app_url, example_path):
 
     client = Client(app_url, verbose=False)
     out = client.predict(
-        handle_file(str(example_path)), "the_scream", "starry_night", 0.3, 0.8, False, 1.0, 384, api_name="/stylize"
+        handle_file(str(example_path)),
+        "the_scream",
+        ["starry_night", "udnie"],
+        0.3,
+        0.8,
+        False,
+        1.0,
+        384,
+        api_name="/stylize",
     )
     with Image.open(out) as im:
         assert max(im.size) == 384
@@ -39,11 +47,11 @@ def test_endpoint_errors_are_messages_not_crashes(app_url, tmp_path):
 
     client = Client(app_url, verbose=False)
     with pytest.raises(AppError, match="upload a photo"):
-        client.predict(None, "the_scream", "", 0.0, 1.0, False, 1.0, 256, api_name="/stylize")
+        client.predict(None, "the_scream", [], 0.0, 1.0, False, 1.0, 256, api_name="/stylize")
     fake = tmp_path / "fake.png"
     fake.write_bytes(b"\x89PNG\r\n\x1a\n not really")
     with pytest.raises(AppError, match="not an image|corrupt"):
-        client.predict(handle_file(str(fake)), "the_scream", "", 0.0, 1.0, False, 1.0, 256, api_name="/stylize")
+        client.predict(handle_file(str(fake)), "the_scream", [], 0.0, 1.0, False, 1.0, 256, api_name="/stylize")
 
 
 @pytest.mark.browser
@@ -84,7 +92,7 @@ def test_learn_style_endpoint_adds_a_style(app_url):
     out = client.predict(
         handle_file(str(EXAMPLES / "kodak_02_red_door.jpg")),
         "test_udnie_like",
-        "",
+        [],
         0.0,
         1.0,
         False,

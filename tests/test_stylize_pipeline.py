@@ -110,3 +110,11 @@ def test_own_statistics_are_returned_and_reusable(library, example_u8):
 def test_large_output_goes_through_tiles(library, example_u8):
     out = stylize(library, example_u8, {"the_kiss": 1}, max_side=None, tile=256)
     assert out.shape == example_u8.shape and out.std() > 10
+
+
+def test_ui_blend_weights_share_the_blend_amount():
+    from artgan.stylize.ui import blend_weights
+
+    assert blend_weights("a", [], 0.5) == {"a": 1.0}
+    assert blend_weights("a", ["b", "c", "a"], 0.6) == pytest.approx({"a": 0.4, "b": 0.3, "c": 0.3})
+    assert blend_weights("a", ["b"], 0.0) == {"a": 1.0}

@@ -29,13 +29,14 @@ def gallery_items(library: StyleLibrary) -> list[tuple[str, str]]:
     return [(str(s.thumbnail), s.label) for s in library.styles.values() if s.thumbnail]
 
 
-def blend_weights(style: str, blend_with: str, blend: float) -> dict[str, float]:
-    """Main style plus an optional second one mixed in at `blend` (0–1)."""
+def blend_weights(style: str, blend_with: list[str] | None, blend: float) -> dict[str, float]:
+    """Main style plus any others sharing `blend` (0–1) of the weight equally."""
     if not style:
         raise ArtganError("pick a style first")
-    if not blend_with or blend_with == style or blend <= 0:
+    others = [s for s in dict.fromkeys(blend_with or []) if s != style]
+    if not others or blend <= 0:
         return {style: 1.0}
-    return {style: 1.0 - blend, blend_with: blend}
+    return {style: 1.0 - blend, **{s: blend / len(others) for s in others}}
 
 
 def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
@@ -54,7 +55,7 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
     )
     with gr.Row():
         style = gr.Dropdown(choices, value=choices[0][1], label="Style")
-        blend_with = gr.Dropdown([("none", "")] + choices, value="", label="Blend with")
+        blend_with = gr.Dropdown(choices, value=[], multiselect=True, label="Blend with (one or more)")
         blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = photo)")
@@ -108,7 +109,7 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
         yield (
             last.preview,
             gr.update(choices=new, value=name),
-            gr.update(choices=[("none", "")] + new),
+            gr.update(choices=new),
             gallery_items(library),
             str(path),
         )
