@@ -37,8 +37,11 @@ class CheckedImage(gr.Image):
         except (OSError, ValueError, SyntaxError) as exc:
             name = getattr(payload, "orig_name", None) or "the upload"
             raise gr.Error(f"{name} is not an image file that can be read (corrupt or unsupported)") from exc
-    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from collections.abc import Callable, Sequence
+    from typing import TYPE_CHECKING, Any, Literal
+
     from gradio.blocks import Block
+
     if TYPE_CHECKING:
         from gradio.components import Timer
         from gradio.components.base import Component

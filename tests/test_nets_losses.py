@@ -88,3 +88,25 @@ def test_feature_net_is_frozen_and_multi_stage():
 def test_unknown_feature_net_lists_choices():
     with pytest.raises(ArtganError, match="efficientnet_lite0"):
         build_feature_net("alexnet")
+
+
+def test_gan_losses_prefer_the_right_answer():
+    from artgan.losses.gan import gan_losses
+
+    confident_right = (torch.full((2, 1, 4, 4), 5.0), torch.full((2, 1, 4, 4), -5.0))
+    confident_wrong = (confident_right[1], confident_right[0])
+    for name in ("bce", "hinge"):
+        d_loss, g_loss = gan_losses(name)
+        assert d_loss(*confident_right) < d_loss(*confident_wrong)
+        assert g_loss(confident_right[0]) < g_loss(confident_right[1])  # G wants D to call fakes real
+    assert torch.allclose(gan_losses("bce")[1](torch.zeros(1)), torch.log(torch.tensor(2.0)))
+
+
+def test_patch_discriminator_is_conditional_and_patchwise():
+    from artgan.nets.discriminators import PatchDiscriminator
+
+    torch.manual_seed(0)
+    disc = PatchDiscriminator(num_classes=3)
+    x = torch.rand(2, 3, 64, 64)
+    a, b = disc(x, torch.tensor([0, 0])), disc(x, torch.tensor([1, 1]))
+    assert a.shape == (2, 1, 8, 8) and not torch.allclose(a, b)

@@ -52,6 +52,17 @@ def tiny_run(tmp_path_factory):
     return root, styles, out, first
 
 
+def test_resume_can_add_the_adversarial_term(tiny_run, tmp_path):
+    root, styles, out, _ = tiny_run
+    run = tmp_path / "adv"
+    run.mkdir()
+    shutil.copy(out / "last.pt", run / "last.pt")
+    args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
+    assert main([*args, "--steps", "5", "--resume", "--adversarial-weight", "0.1", "--gan-loss", "bce"]) == 0
+    state = torch.load(run / "last.pt", weights_only=False)
+    assert state["step"] == 5 and state["config"]["adversarial_weight"] == 0.1 and "disc" in state
+
+
 def test_training_writes_checkpoint_and_samples(tiny_run):
     _, _, out, first = tiny_run
     assert first["step"] == 2 and list(first["config"]["styles"]) == ["starry_night", "the_scream"]

@@ -26,6 +26,10 @@ class StylizeConfig:
     style_weight: float = 1.0
     content_weight: float = 3.0
     tv_weight: float = 1.0
+    # optional adversarial term: style-conditional patch discriminator on painting crops
+    adversarial_weight: float = 0.0
+    gan_loss: str = "hinge"
+    adv_patch: int = 96
     # data
     crop: int = 192
     style_size: int = 384

@@ -16,7 +16,9 @@ from tqdm import tqdm
 from artgan.datasets import list_images, load_rgb, split
 from artgan.errors import ArtganError
 from artgan.features.networks import FeatureNet, build_feature_net
+from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
+from artgan.nets.discriminators import PatchDiscriminator
 from artgan.stylize.config import StylizeConfig
 from artgan.stylize.model import StyleBank, StyleTransferNet, build
 from artgan.training import (
@@ -67,35 +69,68 @@ def style_losses(
     return {"total": total, "style": style, "content": content, "tv": tv}
 
 
+def random_patches(images: torch.Tensor, size: int, count: int, gen: torch.Generator | None = None) -> torch.Tensor:
+    """`count` random square patches from a batch [N,3,H,W] (image i for patch i mod N)."""
+    _, _, h, w = images.shape
+    size = min(size, h, w)
+    out = []
+    for i in range(count):
+        y = int(torch.randint(0, h - size + 1, (1,), generator=gen))
+        x = int(torch.randint(0, w - size + 1, (1,), generator=gen))
+        out.append(images[i % images.shape[0], :, y : y + size, x : x + size])
+    return torch.stack(out)
+
+
 class StylizeTrainer:
-    """Holds model, optimiser and loss targets; `step` does one update and returns losses."""
+    """Holds model, optimisers and loss targets; `step` does one update and returns losses.
+
+    With `adversarial_weight` > 0 a style-conditional patch discriminator compares patches
+    of the outputs with patches of the style's painting (the optional adversarial term).
+    """
 
     def __init__(self, cfg: StylizeConfig, style_files: list[Path], device: torch.device) -> None:
         self.cfg, self.device = cfg, device
         self.net, self.bank = (m.to(device) for m in build(cfg))
         self.fnet = build_feature_net(cfg.feature_net).to(device)
-        styles = [style_tensor(p, cfg.style_size).to(device) for p in style_files]
-        self.targets = gram_targets(self.fnet, styles, cfg.style_layers)
+        self.paintings = [style_tensor(p, cfg.style_size).to(device) for p in style_files]
+        self.targets = gram_targets(self.fnet, self.paintings, cfg.style_layers)
         params = list(self.net.parameters()) + list(self.bank.parameters())
         self.opt = torch.optim.Adam(params, lr=cfg.lr)
+        self.disc = self.opt_d = None
+        if cfg.adversarial_weight > 0:
+            self.disc = PatchDiscriminator(num_classes=len(cfg.styles)).to(device)
+            self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr / 2, betas=(0.5, 0.999))
+            self.adv_size = min([cfg.adv_patch, cfg.crop] + [min(p.shape[2:]) for p in self.paintings])
         self.step_count = 0
-
-    def losses(self, x: torch.Tensor, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = self.net(x, self.bank(idx))
-        return style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets])
 
     def step(self, x: torch.Tensor) -> dict[str, float]:
         x = x.to(self.device, non_blocking=True)
         idx = torch.randint(0, len(self.cfg.styles), (x.shape[0],), device=self.device)
-        losses = self.losses(x, idx)
+        out = self.net(x, self.bank(idx))
+        losses = style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets])
+        if self.disc is not None:
+            losses.update(self.adversarial(out, idx))
+            losses["total"] = losses["total"] + self.cfg.adversarial_weight * losses["adv_g"]
         self.opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         self.opt.step()
         self.step_count += 1
         return {k: float(v) for k, v in losses.items()}
 
+    def adversarial(self, out: torch.Tensor, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One discriminator update; returns its loss and the generator's (to backprop)."""
+        d_loss_fn, g_loss_fn = gan_losses(self.cfg.gan_loss)
+        size = self.adv_size
+        fake = random_patches(out, size, out.shape[0])
+        real = torch.cat([random_patches(self.paintings[int(i)], size, 1) for i in idx])
+        d_loss = d_loss_fn(self.disc(real, idx), self.disc(fake.detach(), idx))
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        return {"adv_d": d_loss.detach(), "adv_g": g_loss_fn(self.disc(fake, idx))}
+
     def state(self) -> dict:
-        return {
+        state = {
             "task": "stylize",
             "config": self.cfg.to_dict(),
             "net": self.net.state_dict(),
@@ -103,11 +138,17 @@ class StylizeTrainer:
             "optimizer": self.opt.state_dict(),
             "step": self.step_count,
         }
+        if self.disc is not None:
+            state.update(disc=self.disc.state_dict(), optimizer_d=self.opt_d.state_dict())
+        return state
 
     def load(self, state: dict) -> None:
         self.net.load_state_dict(state["net"])
         self.bank.load_state_dict(state["bank"])
         self.opt.load_state_dict(state["optimizer"])
+        if self.disc is not None and "disc" in state:  # a run may add the term when resumed
+            self.disc.load_state_dict(state["disc"])
+            self.opt_d.load_state_dict(state["optimizer_d"])
         self.step_count = state["step"]
 
     @torch.no_grad()
@@ -174,6 +215,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help=f"weight of total variation (default {d.tv_weight}; on --resume: the checkpoint's)",
     )
+    p.add_argument(
+        "--adversarial-weight",
+        type=float,
+        default=None,
+        help="weight of the optional adversarial term (patch discriminator on painting crops; default 0 = off)",
+    )
+    p.add_argument(
+        "--gan-loss",
+        default=None,
+        choices=sorted(GAN_LOSSES),
+        help="adversarial loss: bce (the seed's L_D/L_G) or hinge (default hinge)",
+    )
     p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 4)")
     p.add_argument("--style-size", type=int, default=d.style_size, help="long side of paintings for Gram targets")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
@@ -198,7 +251,7 @@ def style_files_from(folder: str, names: list[str] | tuple[str, ...] = ()) -> li
 
 def loss_overrides(args: argparse.Namespace) -> dict[str, float]:
     """Loss weights given on the command line (they may change when a run is resumed)."""
-    names = ("style_weight", "content_weight", "tv_weight")
+    names = ("style_weight", "content_weight", "tv_weight", "adversarial_weight", "gan_loss")
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
 
