@@ -66,12 +66,13 @@ class ConditionalInstanceNorm(nn.Module):
         shift. given [N, 2C] = (mean, variance); weight [N, 1].
         """
         mean = x.mean(dim=(2, 3))
-        var = (x - mean[:, :, None, None]).pow(2).mean(dim=(2, 3))
+        # E[x²] − E[x]²: one pass fewer over the tensor than E[(x − μ)²] (~20 % of ORT time)
+        var = ((x * x).mean(dim=(2, 3)) - mean * mean).clamp_min(0)
         mean = weight * given[:, : self.channels] + (1 - weight) * mean
         var = weight * given[:, self.channels :] + (1 - weight) * var
         gamma, beta = self._affine(params)
-        y = (x - mean[:, :, None, None]) * torch.rsqrt(var[:, :, None, None] + 1e-5)
-        return y * gamma + beta, torch.cat([mean, var], dim=1)
+        scale = gamma * torch.rsqrt(var[:, :, None, None] + 1e-5)  # fold norm and affine: x·a + b
+        return x * scale + (beta - mean[:, :, None, None] * scale), torch.cat([mean, var], dim=1)
 
     def _affine(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return params[:, : self.channels, None, None], params[:, self.channels :, None, None]
