@@ -118,3 +118,11 @@ def test_ui_blend_weights_share_the_blend_amount():
     assert blend_weights("a", [], 0.5) == {"a": 1.0}
     assert blend_weights("a", ["b", "c", "a"], 0.6) == pytest.approx({"a": 0.4, "b": 0.3, "c": 0.3})
     assert blend_weights("a", ["b"], 0.0) == {"a": 1.0}
+
+
+def test_large_outputs_keep_the_look_of_1024(library, example_u8):
+    big = resize_u8(example_u8, 2048, 1365)
+    large = stylize(library, big, {"starry_night": 1}, max_side=None)
+    reference = stylize(library, big, {"starry_night": 1}, max_side=1024)
+    assert large.shape == (1365, 2048, 3)
+    assert np.abs(resize_u8(large, 1024, 682).astype(int) - reference).mean() < 3

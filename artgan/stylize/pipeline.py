@@ -29,6 +29,7 @@ MAX_SIDE = 4096
 TILE = 1024  # larger pictures run in tiles of this side…
 MARGIN = 48  # …with this much context around each (a multiple of the stride)
 STATS_SIDE = 1024  # long side at which a tiled picture's normalisation statistics are taken
+REFERENCE_SIDE = 1024  # above this output size, brush scale 1 keeps the 1024 px look
 
 
 @dataclass(frozen=True)
@@ -217,8 +218,11 @@ def stylize(
 ) -> np.ndarray:
     """Stylize an HWC uint8 RGB image; returns HWC uint8 RGB of the output size.
 
-    The output's long side is at most `max_side`. `brush_scale` > 1 runs the network on
-    a proportionally smaller image, so strokes come out larger relative to the picture.
+    The output's long side is at most `max_side`. The network runs at a long side of
+    min(output, REFERENCE_SIDE) / `brush_scale`, taken from the original picture: strokes
+    keep their size relative to the picture from 1024 px up, so a 2048 px output looks
+    like the 1024 px one, only larger; `brush_scale` < 1 paints finer strokes (and runs
+    the network at the full output size, in shared-statistics tiles, at 0.5 for 2048).
     """
     if not 0.0 <= strength <= 1.0:
         raise StyleError("strength must be between 0 and 1")
@@ -229,7 +233,8 @@ def stylize(
     if strength == 0.0:
         return img.copy()
     h, w = img.shape[:2]
-    work = resize_u8(img, max(8, round(w / brush_scale)), max(8, round(h / brush_scale)))
+    scale = min(max(h, w), REFERENCE_SIDE) / brush_scale / max(h, w)
+    work = resize_u8(ensure_rgb_u8(img_u8), max(8, round(w * scale)), max(8, round(h * scale)))
     out = resize_u8(paint(library, work, vec, tile), w, h)
     if preserve_colors:
         out = keep_colors(out, img)

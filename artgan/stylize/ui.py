@@ -59,7 +59,7 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
         blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = photo)")
-        brush = gr.Slider(0.5, 3, value=1.0, step=0.25, label="Brush scale")
+        brush = gr.Slider(0.25, 4, value=1.0, step=0.25, label="Brush scale (bigger = larger strokes)")
         max_size = gr.Slider(256, 4096, value=1024, step=64, label="Output long side (px)")
         keep = gr.Checkbox(label="Keep original colours")
     go = gr.Button("Stylize", variant="primary")
