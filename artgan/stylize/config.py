@@ -25,7 +25,7 @@ class StylizeConfig:
     # loss weights
     style_weight: float = 1.0
     content_weight: float = 3.0
-    tv_weight: float = 1.0
+    tv_weight: float = 2000.0  # TV is a mean of squared differences (~0.005): this suppresses Gram speckle
     # optional adversarial term: style-conditional patch discriminator on painting crops
     adversarial_weight: float = 0.0
     gan_loss: str = "hinge"
