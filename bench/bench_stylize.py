@@ -11,7 +11,6 @@ import argparse
 import datetime
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from artgan.runtime.sessions import CPU, CUDA, nvidia_driver_present, session_options  # noqa: E402
-from artgan.stylize.pipeline import StyleLibrary  # noqa: E402
+from artgan.stylize.pipeline import StyleLibrary, network_feeds  # noqa: E402
 
 
 def median_time(fn, repeats: int) -> float:
@@ -39,10 +38,8 @@ def median_time(fn, repeats: int) -> float:
 
 def bench_ort(library: StyleLibrary, providers: list[str], size: int, repeats: int) -> float:
     sess = ort.InferenceSession(str(library.model_path), session_options(), providers=providers)
-    feeds = {
-        "image": np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32),
-        "style": library.get(library.names()[0]).params[None],
-    }
+    x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
+    feeds = network_feeds(x, library.get(library.names()[0]).params)
     return median_time(lambda: sess.run(None, feeds), repeats)
 
 
@@ -57,17 +54,20 @@ def bench_torch(checkpoint: Path, size: int, repeats: int) -> float:
         return median_time(lambda: net(x, s), repeats)
 
 
-def bench_pipeline_memory(side: int) -> tuple[float, float]:
+def bench_pipeline_memory(side: int, brush: float) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of a fresh process stylizing a side×side picture end to end.
 
-    A child process, so the peak belongs to this one job (tiling keeps it bounded).
+    A child process, so the peak belongs to this one job; brush 0.25 at 4096 px runs the
+    network at full resolution in shared-statistics tiles.
     """
     code = (
-        "import numpy as np, time\n"
+        "import numpy as np, re, time\n"
         "from artgan.stylize.pipeline import StyleLibrary, stylize\n"
-        f"lib = StyleLibrary(); img = (np.random.default_rng(0).random(({side}, {side}, 3)) * 255).astype(np.uint8)\n"
-        "t = time.perf_counter(); stylize(lib, img, {lib.names()[0]: 1.0}, max_side=None)\n"
-        "print(time.perf_counter() - t)\n"
+        f"lib = StyleLibrary(); img = np.zeros(({side}, {side}, 3), np.uint8); img[::7] = 200; img[:, ::5] = 90\n"
+        f"t = time.perf_counter(); stylize(lib, img, {{lib.names()[0]: 1.0}}, max_side=None, brush_scale={brush})\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec from the parent
+        "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+        "print(time.perf_counter() - t, hwm / 1024)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -76,8 +76,8 @@ def bench_pipeline_memory(side: int) -> tuple[float, float]:
         check=True,
         cwd=Path(__file__).resolve().parents[1],
     )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return float(out.stdout.strip().splitlines()[-1]), peak
+    seconds, peak = out.stdout.split()[-2:]
+    return float(seconds), float(peak)
 
 
 def cpu_name() -> str:
@@ -116,11 +116,14 @@ def main() -> None:
         fmt = lambda v: f"{v:.3f}" if v is not None else "–"  # noqa: E731
         ratio = f"{eager / cpu:.2f}×" if eager else "–"
         print(f"| {size}² | {fmt(cpu)} | {fmt(eager)} | {ratio} | {fmt(cuda)} |")
-    seconds, peak = bench_pipeline_memory(args.tiled)
-    print(
-        f"\nwhole pipeline at {args.tiled}² (tiled, 1024 px tiles, one process): {seconds:.2f} s, "
-        f"peak resident memory {peak:.0f} MiB"
-    )
+    print(f"\nwhole pipeline at {args.tiled}² output, one fresh process each:\n")
+    print("| brush scale | network runs at | time (s) | peak RSS (MiB) |")
+    print("|---|---|---|---|")
+    for brush in (1.0, 0.25):
+        seconds, peak = bench_pipeline_memory(args.tiled, brush)
+        work = min(args.tiled, 1024) / brush
+        how = f"{work:.0f}² in 1024 px tiles" if work > 1024 else f"{work:.0f}², one pass"
+        print(f"| {brush} | {how} | {seconds:.2f} | {peak:.0f} |")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def main() -> None:
         if style.thumbnail:
             thumb = read_image(style.thumbnail)
             sheet.paste(Image.fromarray(square(thumb, side)), (0, y + label))
-        draw.text((4, y + 2), style.label[:60], fill="black")
+        draw.text((4, y + 2), style.label.replace("—", "-")[:60], fill="black")  # default font lacks the dash
         for j, photo in enumerate(photos):
             out = stylize(library, photo, {style.id: 1.0}, max_side=args.work)
             sheet.paste(Image.fromarray(square(out, side)), ((j + 1) * side, y + label))

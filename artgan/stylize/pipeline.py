@@ -109,14 +109,8 @@ class StyleLibrary:
         return get_session(self.model_path)
 
     def warm_up(self) -> None:
-        vec = next(iter(self.styles.values())).params[None]
-        feeds = {
-            "image": np.zeros((1, 3, 64, 64), np.float32),
-            "style": vec,
-            "norm_stats": np.zeros_like(vec),
-            "stats_weight": np.zeros((1, 1), np.float32),
-        }
-        warm_up(self.session(), feeds)
+        vec = next(iter(self.styles.values())).params
+        warm_up(self.session(), network_feeds(np.zeros((1, 3, 64, 64), np.float32), vec))
 
 
 def parse_style_spec(spec: str) -> dict[str, float]:
@@ -135,6 +129,17 @@ def parse_style_spec(spec: str) -> dict[str, float]:
     return weights
 
 
+def network_feeds(x: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The graph's inputs for one image [1,3,H,W]: own statistics unless `stats` is given."""
+    given = np.zeros_like(style_vec) if stats is None else stats.astype(np.float32)
+    return {
+        "image": x,
+        "style": style_vec[None],
+        "norm_stats": given[None],
+        "stats_weight": np.full((1, 1), 0.0 if stats is None else 1.0, np.float32),
+    }
+
+
 def run_network(
     library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -144,14 +149,7 @@ def run_network(
     Returns the stylized image and the statistics used.
     """
     x, (h, w) = pad_to_multiple(to_nchw(img_u8), library.stride)
-    given = np.zeros_like(style_vec) if stats is None else stats.astype(np.float32)
-    feeds = {
-        "image": x,
-        "style": style_vec[None],
-        "norm_stats": given[None],
-        "stats_weight": np.full((1, 1), 0.0 if stats is None else 1.0, np.float32),
-    }
-    out, used = library.session().run(None, feeds)
+    out, used = library.session().run(None, network_feeds(x, style_vec, stats))
     return from_nchw(out[:, :, :h, :w]), used[0]
 
 
