@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -137,10 +138,19 @@ def run(args: argparse.Namespace) -> Path:
             "exporter": "torch.onnx dynamo",
             "opset": OPSET,
             "parity_max_abs_error": error,
-            "command": "artgan export stylize " + " ".join(shlex.quote(a) for a in args.argv),
+            "command": "artgan " + " ".join(shlex.quote(a) for a in args.argv),
         },
         "styles": style_entries(bank.table.weight.detach(), cfg.styles, Path(args.styles), weights),
     }
+    if args.ship_checkpoint:  # lets the next run resume or fine-tune without retraining
+        shipped = weights / "checkpoints" / "stylize.pt"
+        shipped.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.checkpoint, shipped)
+        entry["checkpoint"] = {
+            "file": "checkpoints/stylize.pt",
+            "sha256": sha256_of(shipped),
+            "note": "PyTorch checkpoint (weights, style bank, optimiser): resume with --resume",
+        }
     write_entry(entry, weights)
     print(
         f"wrote {onnx_path} ({entry['size_bytes'] / 1e6:.2f} MB, parity error {error:.1e}) and {len(cfg.styles)} styles"
@@ -153,3 +163,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--styles", default="../shared/data/styles", help="paintings, for thumbnails")
     p.add_argument("--weights", default=str(WEIGHTS_DIR), help="weights folder holding manifest.json")
     p.add_argument("--train-command", default="", help="training command to record in the manifest")
+    p.add_argument(
+        "--ship-checkpoint",
+        action="store_true",
+        help="also copy the checkpoint to weights/checkpoints/ (3.5 MB) so training can resume",
+    )
