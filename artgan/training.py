@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,23 +27,23 @@ def pick_device(name: str = "auto") -> torch.device:
 class RandomCrops(IterableDataset):
     """Endless random square crops from a list of image files, [3,S,S] float in [0,1].
 
-    Corrupt files are skipped; `skipped` counts them per worker (reported in logs).
+    Corrupt files are skipped with a warning naming them, never a crash.
     """
 
     def __init__(self, files: list[Path], size: int, scale=(0.3, 1.0), seed: int = 0) -> None:
         if not files:
             raise ArtganError("no training images found (check --content and --holdout)")
         self.files, self.size, self.scale, self.seed = files, size, scale, seed
-        self.skipped = 0
 
     def __iter__(self):
         info = get_worker_info()
         wid = info.id if info else 0
         rng = np.random.default_rng(self.seed * 1000 + wid + int.from_bytes(os.urandom(2)))
         while True:
-            im = load_rgb(self.files[int(rng.integers(len(self.files)))])
+            path = self.files[int(rng.integers(len(self.files)))]
+            im = load_rgb(path)
             if im is None:
-                self.skipped += 1
+                warnings.warn(f"skipped unreadable image {path}", stacklevel=1)  # once per file by default
                 continue
             crop = random_crop(im, self.size, rng, self.scale)
             yield torch.from_numpy(crop).permute(2, 0, 1).float() / 255.0

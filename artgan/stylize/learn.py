@@ -20,6 +20,7 @@ from PIL import Image
 
 from artgan.features.networks import build_feature_net
 from artgan.losses.style import gram
+from artgan.runtime.images import resize_u8
 from artgan.stylize.config import StylizeConfig
 from artgan.stylize.model import StyleTransferNet
 from artgan.stylize.pipeline import StyleLibrary
@@ -47,9 +48,10 @@ def to_tensor(img_u8: np.ndarray) -> torch.Tensor:
 
 
 def resized(img_u8: np.ndarray, long_side: int) -> np.ndarray:
-    im = Image.fromarray(img_u8)
-    s = long_side / max(im.size)
-    return np.asarray(im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.BICUBIC))
+    """Scale (up or down) so the long side is `long_side`."""
+    h, w = img_u8.shape[:2]
+    s = long_side / max(h, w)
+    return resize_u8(img_u8, max(1, round(w * s)), max(1, round(h * s)))
 
 
 @dataclass

@@ -226,13 +226,14 @@ def stylize(
         raise StyleError("strength must be between 0 and 1")
     if not 0.25 <= brush_scale <= 4.0:
         raise StyleError("brush scale must be between 0.25 and 4")
-    img = fit_long_side(ensure_rgb_u8(img_u8), min(max_side or MAX_SIDE, MAX_SIDE))
+    original = ensure_rgb_u8(img_u8)
+    img = fit_long_side(original, min(max_side or MAX_SIDE, MAX_SIDE))
     vec = library.blend(styles)
     if strength == 0.0:
         return img.copy()
     h, w = img.shape[:2]
     scale = min(max(h, w), REFERENCE_SIDE) / brush_scale / max(h, w)
-    work = resize_u8(ensure_rgb_u8(img_u8), max(8, round(w * scale)), max(8, round(h * scale)))
+    work = resize_u8(original, max(8, round(w * scale)), max(8, round(h * scale)))
     out = resize_u8(paint(library, work, vec, tile), w, h)
     if preserve_colors:
         out = keep_colors(out, img)

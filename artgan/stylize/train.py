@@ -69,14 +69,14 @@ def style_losses(
     return {"total": total, "style": style, "content": content, "tv": tv}
 
 
-def random_patches(images: torch.Tensor, size: int, count: int, gen: torch.Generator | None = None) -> torch.Tensor:
+def random_patches(images: torch.Tensor, size: int, count: int) -> torch.Tensor:
     """`count` random square patches from a batch [N,3,H,W] (image i for patch i mod N)."""
     _, _, h, w = images.shape
     size = min(size, h, w)
     out = []
     for i in range(count):
-        y = int(torch.randint(0, h - size + 1, (1,), generator=gen))
-        x = int(torch.randint(0, w - size + 1, (1,), generator=gen))
+        y = int(torch.randint(0, h - size + 1, (1,)))
+        x = int(torch.randint(0, w - size + 1, (1,)))
         out.append(images[i % images.shape[0], :, y : y + size, x : x + size])
     return torch.stack(out)
 
