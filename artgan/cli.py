@@ -23,8 +23,32 @@ def _train_stylize(args: argparse.Namespace) -> None:
     run(args)
 
 
+def _train_inpaint(args: argparse.Namespace) -> None:
+    from artgan.inpaint.train import run
+
+    run(args)
+
+
+def _export_inpaint(args: argparse.Namespace) -> None:
+    from export.inpaint import run
+
+    run(args)
+
+
 def _export_stylize(args: argparse.Namespace) -> None:
     from export.stylize import run
+
+    run(args)
+
+
+def _train_texture(args: argparse.Namespace) -> None:
+    from artgan.texture.train import run
+
+    run(args)
+
+
+def _export_texture(args: argparse.Namespace) -> None:
+    from export.texture import run
 
     run(args)
 
@@ -122,11 +146,23 @@ def _add_train_parsers(sub) -> None:
     p = tasks.add_parser("stylize", help="multi-style transfer network with conditional instance norm")
     _with_torch_args(p, "artgan.stylize.train")
     p.set_defaults(func=_train_stylize)
+    p = tasks.add_parser("texture", help="multi-texture spatial GAN (PSGAN-style), any output size")
+    _with_torch_args(p, "artgan.texture.train")
+    p.set_defaults(func=_train_texture)
+    p = tasks.add_parser("inpaint", help="gated-convolution inpainting GAN with an SN-PatchGAN discriminator")
+    _with_torch_args(p, "artgan.inpaint.train")
+    p.set_defaults(func=_train_inpaint)
     export = sub.add_parser("export", help="export a checkpoint to ONNX + manifest (needs the train extra)")
     tasks = export.add_subparsers(dest="task", required=True, metavar="TASK")
     p = tasks.add_parser("stylize", help="write weights/stylize.onnx and the style parameter files")
     _with_torch_args(p, "export.stylize")
     p.set_defaults(func=_export_stylize)
+    p = tasks.add_parser("texture", help="write weights/texture.onnx, texture codes and thumbnails")
+    _with_torch_args(p, "export.texture")
+    p.set_defaults(func=_export_texture)
+    p = tasks.add_parser("inpaint", help="write weights/inpaint.onnx and its manifest entry")
+    _with_torch_args(p, "export.inpaint")
+    p.set_defaults(func=_export_inpaint)
 
 
 def _with_torch_args(p: argparse.ArgumentParser, module: str) -> None:

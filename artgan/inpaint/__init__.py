@@ -1,0 +1,1 @@
+"""Inpaint: restore a brushed-over region with a gated-convolution GAN generator."""

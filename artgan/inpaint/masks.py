@@ -1,0 +1,108 @@
+"""Random hole masks for training and evaluation (numpy + OpenCV, no torch).
+
+Kinds follow the papers users compare against: DeepFill v2 free-form brush strokes
+(Yu et al. 2019, Alg. 1), LaMa's thin / medium / thick irregular strokes plus boxes
+(Suvorov et al. 2022, §3.3), and thin branching cracks for craquelure on paintings.
+All return float32 [H,W] with 1 = hole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+
+def strokes(
+    h: int,
+    w: int,
+    rng: np.random.Generator,
+    count: tuple[int, int],
+    vertices: tuple[int, int],
+    width: tuple[float, float],
+    length: tuple[float, float],
+) -> np.ndarray:
+    """Polyline brush strokes with round joints; widths/lengths are fractions of the short side."""
+    mask = np.zeros((h, w), np.uint8)
+    side = min(h, w)
+    for _ in range(int(rng.integers(count[0], count[1] + 1))):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        thickness = max(1, int(rng.uniform(*width) * side))
+        angle = rng.uniform(0, 2 * np.pi)
+        for _ in range(int(rng.integers(vertices[0], vertices[1] + 1))):
+            angle += rng.uniform(-0.6 * np.pi, 0.6 * np.pi)
+            step = rng.uniform(*length) * side
+            nx = float(np.clip(x + step * np.cos(angle), 0, w - 1))
+            ny = float(np.clip(y + step * np.sin(angle), 0, h - 1))
+            cv2.line(mask, (int(x), int(y)), (int(nx), int(ny)), 1, thickness)
+            cv2.circle(mask, (int(nx), int(ny)), thickness // 2, 1, -1)
+            x, y = nx, ny
+    return mask.astype(np.float32)
+
+
+def thin(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    return strokes(h, w, rng, (4, 10), (2, 6), (0.01, 0.035), (0.05, 0.2))
+
+
+def medium(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    return strokes(h, w, rng, (2, 5), (2, 6), (0.04, 0.1), (0.08, 0.25))
+
+
+def thick(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    m = strokes(h, w, rng, (2, 4), (2, 5), (0.1, 0.2), (0.1, 0.3))
+    return np.maximum(m, boxes(h, w, rng)) if rng.random() < 0.5 else m
+
+
+def boxes(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    mask = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.integers(1, 3))):
+        bh, bw = int(rng.uniform(0.1, 0.35) * h), int(rng.uniform(0.1, 0.35) * w)
+        y, x = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+        mask[y : y + bh, x : x + bw] = 1
+    return mask
+
+
+def cracks(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Branching random walks 1–3 px wide, like craquelure or a scratch on a scan."""
+    mask = np.zeros((h, w), np.uint8)
+    side = min(h, w)
+    walkers = [(rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0, 2 * np.pi)) for _ in range(rng.integers(1, 4))]
+    budget = int(rng.integers(40, 120))
+    while walkers and budget > 0:
+        x, y, angle = walkers.pop()
+        thickness = int(rng.integers(1, 4))
+        for _ in range(int(rng.integers(5, 25))):
+            budget -= 1
+            angle += rng.normal(0, 0.35)
+            step = rng.uniform(0.01, 0.03) * side
+            nx, ny = x + step * np.cos(angle), y + step * np.sin(angle)
+            if not (0 <= nx < w and 0 <= ny < h):
+                break
+            cv2.line(mask, (int(x), int(y)), (int(nx), int(ny)), 1, thickness)
+            x, y = nx, ny
+            if rng.random() < 0.12:
+                walkers.append((x, y, angle + rng.choice([-1, 1]) * rng.uniform(0.5, 1.2)))
+    return mask.astype(np.float32)
+
+
+MASK_KINDS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
+    "thin": thin,
+    "medium": medium,
+    "thick": thick,
+    "boxes": boxes,
+    "cracks": cracks,
+}
+TRAIN_MIX = {"thin": 0.15, "medium": 0.3, "thick": 0.3, "boxes": 0.1, "cracks": 0.15}
+
+
+def random_mask(h: int, w: int, rng: np.random.Generator, kind: str = "mixed") -> np.ndarray:
+    """One mask of `kind` (or of a random kind drawn from TRAIN_MIX); never empty."""
+    if kind == "mixed":
+        kind = str(rng.choice(list(TRAIN_MIX), p=list(TRAIN_MIX.values())))
+    if kind not in MASK_KINDS:
+        raise ValueError(f"unknown mask kind {kind!r}; choose from {', '.join(MASK_KINDS)}")
+    mask = MASK_KINDS[kind](h, w, rng)
+    if mask.max() == 0:
+        mask[h // 3 : h // 2, w // 3 : w // 2] = 1
+    return mask

@@ -1,0 +1,75 @@
+"""Inpainting generator: gated convolutions (DeepFill v2) with dilated residual blocks.
+
+Input: the masked picture (hole filled with grey) and the mask, [N,4,H,W] in [0,1];
+output: a full picture [N,3,H,W] in [0,1] (the pipeline keeps only its hole pixels).
+Gating lets each layer learn where the valid pixels are (Yu et al. 2019); dilated
+blocks at ⅛ scale (dilations up to 8) see ~400 px without FFT layers (LaMa's Fourier
+units do not export cleanly to ONNX). The last upsampling conv is plain: at full
+resolution a gated conv would cost as much as the whole bottleneck.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from artgan.inpaint.config import InpaintConfig
+
+STRIDE = 8
+MIN_SIDE = 128  # the widest dilation needs this many pixels (reflection pad at ⅛ scale)
+
+
+class GatedConv(nn.Module):
+    """ELU(features) · sigmoid(gate), both from one conv; reflection padding keeps size."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int = 3, stride: int = 1, dilation: int = 1) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(dilation * (kernel // 2))
+        self.conv = nn.Conv2d(in_ch, 2 * out_ch, kernel, stride, dilation=dilation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feat, gate = self.conv(self.pad(x)).chunk(2, dim=1)
+        return F.elu(feat) * torch.sigmoid(gate)
+
+
+class GatedResBlock(nn.Module):
+    def __init__(self, ch: int, dilation: int) -> None:
+        super().__init__()
+        self.a = GatedConv(ch, ch, 3, dilation=dilation)
+        self.b = GatedConv(ch, ch, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.b(self.a(x))
+
+
+def up(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2.0, mode="nearest")
+
+
+class InpaintGenerator(nn.Module):
+    def __init__(self, channels: tuple[int, ...], dilations: tuple[int, ...]) -> None:
+        super().__init__()
+        c0, c1, c2, c3 = channels
+        self.encoder = nn.Sequential(
+            GatedConv(4, c0, 5),  # full scale
+            GatedConv(c0, c1, 3, stride=2),  # ½
+            GatedConv(c1, c2, 3, stride=2),  # ¼
+            GatedConv(c2, c3, 3, stride=2),  # ⅛
+        )
+        self.blocks = nn.Sequential(*[GatedResBlock(c3, d) for d in dilations])
+        self.dec3 = GatedConv(c3, c2)  # ¼
+        self.dec2 = GatedConv(c2, c1)  # ½
+        self.dec1 = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c1, c0, 3), nn.ELU())  # full
+        self.head = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c0, 3, 3))
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        # image [N,3,H,W] in [0,1], mask [N,1,H,W] with 1 = hole; H, W multiples of STRIDE, ≥ MIN_SIDE
+        x = torch.cat([image * (1 - mask) + 0.5 * mask, mask], dim=1)
+        h = self.blocks(self.encoder(x))
+        h = self.dec1(up(self.dec2(up(self.dec3(up(h))))))
+        return torch.sigmoid(self.head(h))  # [N,3,H,W] in [0,1]
+
+
+def build(cfg: InpaintConfig) -> InpaintGenerator:
+    return InpaintGenerator(cfg.channels, cfg.dilations)
