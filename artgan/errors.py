@@ -15,3 +15,7 @@ class WeightsError(ArtganError):
 
 class StyleError(ArtganError):
     """An unknown style name or a malformed style/blend specification."""
+
+
+class VideoError(ArtganError):
+    """The file is not a usable video (corrupt, no frames, audio only, unsupported container)."""

@@ -1,0 +1,1 @@
+"""Video: stylize a clip frame by frame, steady it with optical flow, keep its sound."""
