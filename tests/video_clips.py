@@ -78,7 +78,7 @@ def write_audio_only(path: Path, seconds: float = 1.0) -> Path:
     return path
 
 
-def _tone(container, seconds: float, codec: str, rate: int = 44100) -> None:
+def _tone(container, seconds: float, codec: str, rate: int = 48000) -> None:
     stream = container.add_stream(codec, rate=rate, layout="mono")
     samples = int(seconds * rate)
     t = np.arange(samples) / rate

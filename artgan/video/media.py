@@ -93,9 +93,10 @@ def probe(path: str | Path, limits: Limits = Limits()) -> VideoInfo:  # noqa: B0
     path = Path(path)
     with _open(path) as container:
         _check_container(container, path.name)
+        if container.streams.audio and not container.streams.video:
+            raise VideoError(f"{path.name} has only audio, no picture; upload a video")
         if not container.streams.video:
-            what = "only audio" if container.streams.audio else "no video track"
-            raise VideoError(f"{path.name} has {what}; upload a video")
+            raise VideoError(f"{path.name} holds no video frames (zero-length or corrupt)")
         stream = container.streams.video[0]
         first = _first_frame(container, stream, path.name)
         fps = stream.average_rate or stream.guessed_rate or DEFAULT_FPS

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 MAX_BLEND = 0.9  # weight of the carried frame at strength 1: 1.0 would freeze strokes forever
-PHOTO_TOL = 24.0  # grey levels: a warped input pixel further off than this is not trusted
+PHOTO_TOL = 24  # levels of 255: a warped input pixel further off than this is not trusted
 CUT_RELIABLE = 0.35  # fewer trusted pixels than this fraction: treat as a scene cut
 CUT_MEAN_DIFF = 40.0  # mean grey difference of 64 px thumbnails above which it is a cut
 
@@ -34,13 +34,14 @@ def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return cv2.remap(img, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_gray: np.ndarray, prev_gray: np.ndarray) -> np.ndarray:
+def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_u8: np.ndarray, prev_u8: np.ndarray) -> np.ndarray:
     """Mask [H,W] bool of pixels of the current frame whose flow to the previous one is trusted.
 
     `flow_back` maps current → previous, `flow_fwd` previous → current. A pixel is trusted when
     going back and forth lands where it started (Ruder et al. 2016: |b + f(x+b)|² ≤
     0.01(|b|² + |f(x+b)|²) + 0.5), the flow stays inside the frame, and the previous frame
-    warped to the current one matches it within PHOTO_TOL grey levels.
+    warped to the current one matches it within PHOTO_TOL in every colour channel (a grey
+    check misses a red object crossing a red door: same luminance, different colour).
     """
     h, w = flow_back.shape[:2]
     fwd_at = warp(flow_fwd, flow_back)
@@ -49,7 +50,7 @@ def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_gray: np.ndarray, 
     ys, xs = np.indices((h, w), np.float32)
     inside = (xs + flow_back[..., 0] >= 0) & (xs + flow_back[..., 0] <= w - 1)
     inside &= (ys + flow_back[..., 1] >= 0) & (ys + flow_back[..., 1] <= h - 1)
-    photo = np.abs(warp(prev_gray, flow_back).astype(np.float32) - cur_gray) <= PHOTO_TOL
+    photo = np.abs(warp(prev_u8, flow_back).astype(np.int16) - cur_u8).max(axis=2) <= PHOTO_TOL
     return consistent & inside & photo
 
 
@@ -82,28 +83,30 @@ class Stabilizer:
             raise ValueError("stabilisation strength must be between 0 and 1")
         self.strength = strength
         self.flows = FlowPair()
-        self.prev_gray: np.ndarray | None = None
+        self.prev: tuple[np.ndarray, np.ndarray] | None = None  # previous input (RGB, grey)
         self.prev_out: np.ndarray | None = None
         self.cuts = 0
 
     def __call__(self, frame_u8: np.ndarray, stylized_u8: np.ndarray) -> np.ndarray:
         cur = gray(frame_u8)
-        prev, self.prev_gray = self.prev_gray, cur
-        if self.strength == 0 or prev is None or is_cut(cur, prev):
-            self.cuts += prev is not None and self.strength > 0
-            self.prev_out = stylized_u8
-            return stylized_u8
-        back, fwd = self.flows(cur, prev)
-        mask = reliable(back, fwd, cur, prev)
+        prev, self.prev = self.prev, (frame_u8, cur)
+        if self.strength == 0 or prev is None or is_cut(cur, prev[1]):
+            return self._restart(stylized_u8, cut=prev is not None)
+        back, fwd = self.flows(cur, prev[1])
+        mask = reliable(back, fwd, frame_u8, prev[0])
         if mask.mean() < CUT_RELIABLE:
-            self.cuts += 1
-            self.prev_out = stylized_u8
-            return stylized_u8
+            return self._restart(stylized_u8, cut=True)
         alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 2.0)[..., None] * (self.strength * MAX_BLEND)
         carried = warp(self.prev_out, back).astype(np.float32)
         out = (alpha * carried + (1 - alpha) * stylized_u8.astype(np.float32) + 0.5).astype(np.uint8)
         self.prev_out = out
         return out
+
+    def _restart(self, stylized_u8: np.ndarray, cut: bool) -> np.ndarray:
+        """First frame, a scene cut or stabilisation off: the fresh stylization as it is."""
+        self.cuts += cut and self.strength > 0
+        self.prev_out = stylized_u8
+        return stylized_u8
 
 
 @dataclass
@@ -117,19 +120,19 @@ class FlickerMeter:
 
     total: float = 0.0
     count: int = 0
-    _prev: tuple[np.ndarray, np.ndarray] | None = None
+    _prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # input RGB, input grey, output
 
     def update(self, frame_u8: np.ndarray, output_u8: np.ndarray) -> None:
         cur = gray(frame_u8)
         if self._prev is not None:
-            prev_gray, prev_out = self._prev
+            prev_u8, prev_gray, prev_out = self._prev
             back = cv2.calcOpticalFlowFarneback(cur, prev_gray, None, 0.5, 4, 21, 3, 5, 1.1, 0)
             fwd = cv2.calcOpticalFlowFarneback(prev_gray, cur, None, 0.5, 4, 21, 3, 5, 1.1, 0)
-            mask = reliable(back, fwd, cur, prev_gray)
+            mask = reliable(back, fwd, frame_u8, prev_u8)
             diff = np.abs(output_u8.astype(np.float32) - warp(prev_out, back).astype(np.float32)).mean(axis=2)
             self.total += float(diff[mask].sum())
             self.count += int(mask.sum())
-        self._prev = (cur, output_u8)
+        self._prev = (frame_u8, cur, output_u8)
 
     @property
     def value(self) -> float:
