@@ -11,12 +11,14 @@ from pathlib import Path
 
 import gradio as gr
 
+from artgan.inpaint import ui as inpaint_ui
 from artgan.runtime.sessions import describe_device
 from artgan.stylize import ui as stylize_ui
 from artgan.stylize.pipeline import StyleLibrary
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
+INPAINT_EXAMPLES = sorted((ROOT / "examples" / "inpaint").glob("*.jpg"))
 MAX_UPLOAD = os.environ.get("ARTGAN_MAX_UPLOAD", "25mb")
 CONCURRENCY = int(os.environ.get("ARTGAN_CONCURRENCY", "2"))
 
@@ -28,7 +30,7 @@ def build_demo(library: StyleLibrary) -> gr.Blocks:
             with gr.Tab("Stylize", id="stylize"):
                 stylize_ui.build_tab(library, EXAMPLES)
             with gr.Tab("Inpaint", id="inpaint"):
-                gr.Markdown("Restoration of brushed-over damage: coming in the next release.")
+                inpaint_ui.build_tab(INPAINT_EXAMPLES)
             with gr.Tab("Texture", id="texture"):
                 gr.Markdown("Texture synthesis of any size: coming in the next release.")
             with gr.Tab("Video", id="video"):

@@ -70,6 +70,26 @@ def _stylize(args: argparse.Namespace) -> None:
         print(f"{src} → {dst}")
 
 
+def _inpaint(args: argparse.Namespace) -> None:
+    from artgan.inpaint.pipeline import inpaint_files
+    from artgan.runtime.images import save_png
+
+    out = inpaint_files(args.image, args.mask, args.method, args.grow)
+    print(f"{args.image} → {save_png(out, args.output)}")
+
+
+def _add_inpaint_parser(sub) -> None:
+    from artgan.inpaint.pipeline import METHODS
+
+    p = sub.add_parser("inpaint", help="restore the masked region of a picture (cracks, scratches, objects)")
+    p.add_argument("image", help="picture to restore")
+    p.add_argument("--mask", required=True, help="mask picture of the same size: white (or opaque) = restore")
+    p.add_argument("-o", "--output", required=True, help="output PNG")
+    p.add_argument("--method", default="gan", choices=list(METHODS), help="gan (default) or a classical method")
+    p.add_argument("--grow", type=int, default=0, help="dilate the mask by this many pixels, feathered (default 0)")
+    p.set_defaults(func=_inpaint)
+
+
 def _output_paths(inputs: list[str], output: str) -> list[Path]:
     """One input: OUTPUT is the file. Several: OUTPUT is a folder of <stem>.png."""
     if len(inputs) == 1 and not output.endswith(("/", "\\")) and not Path(output).is_dir():
@@ -230,6 +250,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artgan", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_stylize_parser(sub)
+    _add_inpaint_parser(sub)
     _add_video_parser(sub)
     if with_train:
         _add_train_parsers(sub)

@@ -1,0 +1,82 @@
+"""`artgan export inpaint`: checkpoint → weights/inpaint.onnx + manifest entry."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+import torch
+
+from artgan.inpaint.model import MIN_SIDE, STRIDE, InpaintGenerator
+from artgan.inpaint.train import load_model
+from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
+from export.onnx_export import OPSET, export_onnx
+
+
+def export_network(net: InpaintGenerator, path: Path) -> float:
+    """Symbolic batch/height/width (multiples of STRIDE); returns the parity error."""
+    batch = torch.export.Dim("batch", max=64)
+    h = torch.export.Dim("h", min=MIN_SIDE // STRIDE, max=4096 // STRIDE)
+    w = torch.export.Dim("w", min=MIN_SIDE // STRIDE, max=4096 // STRIDE)
+
+    def pair(n: int, hh: int, ww: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.rand(n, 3, hh, ww), (torch.rand(n, 1, hh, ww) > 0.7).float()
+
+    return export_onnx(
+        net,
+        pair(1, 160, 160),
+        path,
+        input_names=["image", "mask"],
+        output_names=["inpainted"],
+        dynamic_shapes={
+            "image": {0: batch, 2: STRIDE * h, 3: STRIDE * w},
+            "mask": {0: batch, 2: STRIDE * h, 3: STRIDE * w},
+        },
+        parity_inputs=[pair(1, 256, 384), pair(2, 128, 200)],
+    )
+
+
+def run(args: argparse.Namespace) -> Path:
+    cfg, net = load_model(Path(args.checkpoint))
+    weights = Path(args.weights)
+    onnx_path = weights / "inpaint.onnx"
+    error = export_network(net, onnx_path)
+    step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
+    side = f"H and W multiples of {STRIDE}, at least {MIN_SIDE} (the pipeline pads)"
+    entry = {
+        "id": "inpaint",
+        "task": "inpaint",
+        "file": "inpaint.onnx",
+        "sha256": sha256_of(onnx_path),
+        "size_bytes": onnx_path.stat().st_size,
+        "inputs": [
+            {"name": "image", "shape": ["N", 3, "H", "W"], "dtype": "float32", "range": [0, 1], "note": side},
+            {"name": "mask", "shape": ["N", 1, "H", "W"], "dtype": "float32", "range": [0, 1], "note": "1 = hole"},
+        ],
+        "outputs": [{"name": "inpainted", "shape": ["N", 3, "H", "W"], "dtype": "float32", "range": [0, 1]}],
+        "stride": STRIDE,
+        "min_side": MIN_SIDE,
+        "config": cfg.to_dict(),
+        "training": {
+            "steps": step,
+            "data": "shared/data/photos + shared/data/styles (held-out 10% by name hash), random masks",
+            "command": args.train_command or "see README",
+        },
+        "licence": "Apache-2.0 (network weights); training photos and paintings: see SOURCES.md",
+        "export": {
+            "exporter": "torch.onnx dynamo",
+            "opset": OPSET,
+            "parity_max_abs_error": error,
+            "command": "artgan " + " ".join(shlex.quote(a) for a in args.argv),
+        },
+    }
+    write_entry(entry, weights)
+    print(f"wrote {onnx_path} ({entry['size_bytes'] / 1e6:.2f} MB, parity error {error:.1e})")
+    return onnx_path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="training checkpoint (…/last.pt)")
+    p.add_argument("--weights", default=str(WEIGHTS_DIR), help="weights folder holding manifest.json")
+    p.add_argument("--train-command", default="", help="training command to record in the manifest")
