@@ -206,6 +206,69 @@ def _add_video_parser(sub) -> None:
     p.set_defaults(func=_video)
 
 
+def _texture(args: argparse.Namespace) -> None:
+    from artgan.runtime.images import save_png
+    from artgan.texture.pipeline import TextureLibrary, generate, parse_size
+
+    width, height = parse_size(args.size)
+    library = TextureLibrary()
+    img = generate(library, args.name, width, height, args.seed, args.tile, args.morph_to, args.morph)
+    path = save_png(img, args.output)
+    print(f"{args.name} {width}×{height} seed {args.seed}{' tileable' if args.tile else ''} → {path}")
+
+
+def _fit_texture(args: argparse.Namespace) -> None:
+    try:
+        from tqdm import tqdm
+
+        from artgan.texture.fit import fit_texture
+    except ImportError as exc:
+        raise ArtganError(TRAIN_HINT) from exc
+    from artgan.runtime.images import read_image
+    from artgan.texture.pipeline import TextureLibrary, save_fitted, user_textures_dir
+
+    if not args.name.replace("_", "").replace("-", "").isalnum():
+        raise ArtganError("--name may hold letters, digits, '-' and '_' only")
+    library = TextureLibrary()
+    example = read_image(args.image)
+    bar = tqdm(total=args.steps, desc=f"fitting {args.name}")
+    for progress in fit_texture(library, example, steps=args.steps):
+        bar.update(1)
+        bar.set_postfix(loss=f"{progress.loss:.3g}")
+    bar.close()
+    folder = Path(args.out_dir) if args.out_dir else user_textures_dir()
+    path = save_fitted(folder, args.name, progress.params, example)
+    print(f"saved {path}; use it with: artgan texture {args.name} -o OUT.png")
+
+
+def _textures(args: argparse.Namespace) -> None:
+    from artgan.texture.pipeline import TextureLibrary
+
+    for tex in TextureLibrary().textures.values():
+        print(f"{tex.id:28s} {tex.label}")
+
+
+def _add_texture_parser(sub) -> None:
+    p = sub.add_parser("texture", help="synthesize a new texture of any size (64–4096 px a side)")
+    p.add_argument("name", help="texture id (see `artgan textures`) or a fitted texture's .npy file")
+    p.add_argument("--size", default="1024x1024", help="WIDTHxHEIGHT in pixels, 64–4096 each (default 1024x1024)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same image (default 0)")
+    p.add_argument("--tile", action="store_true", help="make the image tile seamlessly with itself")
+    p.add_argument("--morph-to", default=None, help="a second texture to morph towards")
+    p.add_argument("--morph", type=float, default=0.5, help="0 = NAME, 1 = --morph-to (default 0.5; needs --morph-to)")
+    p.add_argument("-o", "--output", required=True, help="output PNG")
+    p.set_defaults(func=_texture)
+    sub.add_parser("textures", help="list the shipped and fitted textures").set_defaults(func=_textures)
+    p = sub.add_parser("fit-texture", help="fit a new texture to one image in minutes (needs the train extra)")
+    p.add_argument("image", help="image of the texture to fit")
+    p.add_argument("--name", required=True, help="id of the new texture (letters, digits, - and _)")
+    p.add_argument("--steps", type=int, default=200, help="optimisation steps (default 200, ~3 min on 2 cores)")
+    p.add_argument(
+        "--out-dir", default="", help="where to save <name>.npy (default $ARTGAN_USER_TEXTURES or ~/.artgan/textures)"
+    )
+    p.set_defaults(func=_fit_texture)
+
+
 def _add_train_parsers(sub) -> None:
     train = sub.add_parser("train", help="train a model (needs the train extra)")
     tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
@@ -250,6 +313,7 @@ def build_parser(with_train: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artgan", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_stylize_parser(sub)
+    _add_texture_parser(sub)
     _add_inpaint_parser(sub)
     _add_video_parser(sub)
     if with_train:

@@ -1,0 +1,255 @@
+"""Texture synthesis with ONNX Runtime: what the app and the CLI call (numpy only, no torch).
+
+The graph maps a noise field (one cell = 16 px) to pixels with 'valid' convolutions, so
+an output pixel depends only on a window of cells around it. Hence:
+- any size: the field is generated whole from the seed (cheap: 1/256 of the pixels) and
+  run in windows; the stitched image equals a one-shot run exactly;
+- seamless tiling: a periodic field (wrapped local noise, wave vectors snapped to whole
+  periods, Bergmann et al. 2017 §3.3) gives a periodic image;
+- morphing: the global code and wave vectors are interpolated between two textures.
+Order of operations mirrors the Texture tab: texture → morph → size → seed → tileable.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from artgan.errors import ArtganError
+from artgan.runtime.images import resize_u8
+from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
+from artgan.runtime.sessions import get_session, warm_up
+
+log = logging.getLogger(__name__)
+
+MODEL_ID = "texture"
+MIN_SIDE, MAX_SIDE = 64, 4096
+WINDOW_CELLS = 64  # 1024 px per window: bounded memory (~0.3 GB) at any output size
+MAX_SEED = 2**31 - 1
+
+
+class TextureError(ArtganError):
+    """An unknown texture, a bad size or seed, or an unusable texture file."""
+
+
+@dataclass(frozen=True)
+class Texture:
+    """One texture: its global code + wave vectors, and what the picker shows."""
+
+    id: str
+    label: str
+    params: np.ndarray  # [G + 2P]: global code, then wave vectors (ky, kx) in radians per cell
+    thumbnail: Path | None = None
+
+
+def user_textures_dir() -> Path:
+    """Where fitted textures are saved: ARTGAN_USER_TEXTURES or ~/.artgan/textures."""
+    return Path(os.environ.get("ARTGAN_USER_TEXTURES", Path.home() / ".artgan" / "textures"))
+
+
+class TextureLibrary:
+    """The shipped textures of the manifest plus the user's fitted ones, by id."""
+
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None) -> None:
+        self.weights_dir = Path(weights_dir)
+        self.entry = model_entry(MODEL_ID, self.weights_dir)
+        self.model_path = verified_path(self.entry["file"], self.entry["sha256"], self.weights_dir)
+        self.cell, self.margin = int(self.entry["cell"]), int(self.entry["margin"])
+        noise = self.entry["noise"]
+        self.local_dim, self.global_dim, self.periodic_dim = noise["local"], noise["global"], noise["periodic"]
+        self.pad = math.ceil(self.margin / self.cell)  # cells of context around every window
+        self.textures: dict[str, Texture] = {}
+        for row in self.entry["textures"]:
+            params = np.load(verified_path(row["params"], row["params_sha256"], self.weights_dir))
+            thumb = self.weights_dir / row["thumbnail"] if "thumbnail" in row else None
+            self.textures[row["id"]] = Texture(row["id"], row["label"], params.astype(np.float32), thumb)
+        self.user_dir = user_dir or user_textures_dir()
+        for path in sorted(self.user_dir.glob("*.npy")) if self.user_dir.is_dir() else []:
+            try:
+                self.add_file(path)
+            except TextureError as exc:
+                log.info("ignored %s: %s", path, exc)
+
+    @property
+    def params_dim(self) -> int:
+        return self.global_dim + 2 * self.periodic_dim
+
+    def add_file(self, path: Path, texture_id: str | None = None) -> Texture:
+        """Register a fitted texture (.npy of G + 2P numbers, thumbnail beside it as .jpg)."""
+        try:
+            params = np.load(path).astype(np.float32)
+        except (OSError, ValueError) as exc:
+            raise TextureError(f"{path.name} is not a texture file (.npy)") from exc
+        if params.shape != (self.params_dim,):
+            raise TextureError(f"{path.name} holds {params.shape} numbers, not a texture of this network")
+        thumb = path.with_suffix(".jpg")
+        texture_id = texture_id or path.stem
+        tex = Texture(texture_id, f"{texture_id} (fitted)", params, thumb if thumb.exists() else None)
+        self.textures[texture_id] = tex
+        return tex
+
+    def names(self) -> list[str]:
+        return list(self.textures)
+
+    def get(self, texture_id: str) -> Texture:
+        if texture_id not in self.textures and texture_id.endswith(".npy") and Path(texture_id).is_file():
+            return self.add_file(Path(texture_id), texture_id)
+        if texture_id not in self.textures:
+            raise TextureError(f"unknown texture {texture_id!r}; choose from: {', '.join(self.textures)}")
+        return self.textures[texture_id]
+
+    def morph(self, a: str, b: str | None = None, t: float = 0.0) -> np.ndarray:
+        """(1 − t)·params(a) + t·params(b): codes and wave vectors interpolated together."""
+        if not 0.0 <= t <= 1.0:
+            raise TextureError(f"morph must be between 0 and 1, not {t}")
+        pa = self.get(a).params
+        if b is None or t == 0.0:
+            return pa
+        return ((1.0 - t) * pa + t * self.get(b).params).astype(np.float32)
+
+    def session(self):
+        return get_session(self.model_path)
+
+    def warm_up(self) -> None:
+        params = next(iter(self.textures.values())).params
+        warm_up(self.session(), {"noise": noise_field(self, params, 0, 4, 4, False)[None]})
+
+
+def check_size(width: int, height: int) -> None:
+    for name, v in (("width", width), ("height", height)):
+        if not isinstance(v, int | np.integer) or not MIN_SIDE <= v <= MAX_SIDE:
+            raise TextureError(f"{name} must be a whole number of pixels from {MIN_SIDE} to {MAX_SIDE}, not {v}")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'2048x1024' → (2048, 1024); '512' → (512, 512)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (None, None)
+    except ValueError:
+        w = h = None
+    if w is None:
+        raise TextureError(f"bad size {text!r}: use WIDTHxHEIGHT, e.g. 2048x2048")
+    check_size(w, h)
+    return w, h
+
+
+def check_seed(seed: int) -> int:
+    if not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+        raise TextureError(f"seed must be a whole number from 0 to {MAX_SEED}, not {seed}")
+    return int(seed)
+
+
+def noise_field(lib: TextureLibrary, params: np.ndarray, seed: int, rows: int, cols: int, tile: bool) -> np.ndarray:
+    """The generator's input for `rows`×`cols` cells of output, context cells included: [C, h, w].
+
+    Tileable: the field is periodic with period rows×cols (local noise wrapped, wave
+    vectors snapped to whole periods), so the image repeats exactly.
+    """
+    rng = np.random.default_rng(check_seed(seed))
+    g, p = lib.global_dim, lib.periodic_dim
+    phase = rng.uniform(0.0, 2 * math.pi, p)
+    k = params[g:].reshape(p, 2).astype(np.float64)  # (ky, kx) radians per cell
+    if tile:
+        period = np.array([rows, cols], np.float64)
+        k = np.round(k * period / (2 * math.pi)) * 2 * math.pi / period
+        h, w = rows, cols
+    else:
+        h, w = rows + 2 * lib.pad, cols + 2 * lib.pad
+    local = rng.standard_normal((lib.local_dim, h, w), dtype=np.float32)
+    code = np.broadcast_to(params[:g, None, None], (g, h, w))
+    y, x = np.arange(h)[:, None], np.arange(w)[None, :]
+    waves = np.sin(k[:, 0, None, None] * y + k[:, 1, None, None] * x + phase[:, None, None]).astype(np.float32)
+    field = np.concatenate([local, code, waves]).astype(np.float32)
+    if tile:
+        field = np.pad(field, ((0, 0), (lib.pad, lib.pad), (lib.pad, lib.pad)), mode="wrap")
+    return field
+
+
+def run_field(lib: TextureLibrary, field: np.ndarray, window: int = WINDOW_CELLS) -> np.ndarray:
+    """Noise field [C, h, w] → HWC uint8 of (h − 2·pad)·cell × (w − 2·pad)·cell px, in windows.
+
+    Windows of `window` cells (+ context) are exact crops of the one-shot result:
+    valid convolutions and nearest upsampling commute with whole-cell shifts.
+    """
+    pad, cell = lib.pad, lib.cell
+    rows, cols = field.shape[1] - 2 * pad, field.shape[2] - 2 * pad
+    trim = pad * cell - lib.margin  # extra context pixels when the margin is not whole cells
+    out = np.empty((rows * cell, cols * cell, 3), np.uint8)
+    sess = lib.session()
+    for r0 in range(0, rows, window):
+        for c0 in range(0, cols, window):
+            r1, c1 = min(rows, r0 + window), min(cols, c0 + window)
+            sub = np.ascontiguousarray(field[None, :, r0 : r1 + 2 * pad, c0 : c1 + 2 * pad])
+            img = sess.run(None, {"noise": sub})[0][0]  # [3, ·, ·] in [0, 1]
+            img = img[:, trim : img.shape[1] - trim, trim : img.shape[2] - trim]
+            out[r0 * cell : r1 * cell, c0 * cell : c1 * cell] = (img.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
+    return out
+
+
+def resize_wrapped(img_u8: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Bilinear resize that treats the image as periodic, so a tileable image stays tileable."""
+    h, w = img_u8.shape[:2]
+    xs = ((np.arange(width, dtype=np.float32) + 0.5) * w / width - 0.5)[None, :].repeat(height, 0)
+    ys = ((np.arange(height, dtype=np.float32) + 0.5) * h / height - 0.5)[:, None].repeat(width, 1)
+    return cv2.remap(img_u8, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+
+
+def generate(
+    lib: TextureLibrary,
+    texture: str,
+    width: int,
+    height: int,
+    seed: int = 0,
+    tile: bool = False,
+    morph_to: str | None = None,
+    morph: float = 0.0,
+    window: int = WINDOW_CELLS,
+) -> np.ndarray:
+    """A new texture sample, HWC uint8 of height×width; the same arguments give the same image."""
+    check_size(width, height)
+    params = lib.morph(texture, morph_to, morph)
+    rows, cols = math.ceil(height / lib.cell), math.ceil(width / lib.cell)
+    img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), window)
+    if tile and img.shape[:2] != (height, width):
+        return resize_wrapped(img, width, height)  # ≤ 15 px of 16-px rounding, spread over the period
+    return img[:height, :width]
+
+
+def seam_ratio(img_u8: np.ndarray) -> float:
+    """Mean |difference| across the wrap seams ÷ mean |difference| of interior neighbours.
+
+    About 1 for a seamless tile (the seam is just another pair of neighbours); a visible
+    seam gives several times that. Shared by the tests and the benchmark.
+    """
+    x = img_u8.astype(np.float32)
+    seam = (np.abs(x[:, 0] - x[:, -1]).mean() + np.abs(x[0] - x[-1]).mean()) / 2
+    inner = (np.abs(np.diff(x, axis=1)).mean() + np.abs(np.diff(x, axis=0)).mean()) / 2
+    return float(seam / max(inner, 1e-6))
+
+
+def tiled_preview(img_u8: np.ndarray, max_side: int = 1024) -> np.ndarray:
+    """2×2 repeats of a tileable image (scaled down to `max_side`) to show that it has no seams."""
+    tiled = np.tile(img_u8, (2, 2, 1))
+    s = max_side / max(tiled.shape[:2])
+    if s < 1:
+        tiled = resize_u8(tiled, max(1, round(tiled.shape[1] * s)), max(1, round(tiled.shape[0] * s)))
+    return tiled
+
+
+def save_fitted(folder: Path, name: str, params: np.ndarray, example_u8: np.ndarray) -> Path:
+    """Write <name>.npy and a thumbnail <name>.jpg of the example; returns the .npy path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.npy"
+    np.save(path, params.astype(np.float32))
+    thumb = Image.fromarray(example_u8)
+    thumb.thumbnail((128, 128), Image.LANCZOS)
+    thumb.save(path.with_suffix(".jpg"), quality=85)
+    return path
