@@ -15,6 +15,7 @@ from artgan.inpaint import ui as inpaint_ui
 from artgan.runtime.sessions import describe_device
 from artgan.stylize import ui as stylize_ui
 from artgan.stylize.pipeline import StyleLibrary
+from artgan.video import ui as video_ui
 
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
@@ -34,7 +35,7 @@ def build_demo(library: StyleLibrary) -> gr.Blocks:
             with gr.Tab("Texture", id="texture"):
                 gr.Markdown("Texture synthesis of any size: coming in the next release.")
             with gr.Tab("Video", id="video"):
-                gr.Markdown("Steady, stylized video with its sound: coming in the next release.")
+                video_ui.build_tab(library)
         gr.Markdown(
             f"<small>Running on {describe_device()} · paintings are public domain; "
             "photo credits in examples/README.md</small>",

@@ -183,3 +183,62 @@ def test_cli_video(pan_clip, tmp_path):
         timeout=120,
     )
     assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "only audio" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory):
+    """One second, 12 frames of 160×96 at 12 fps, with sound: enough for the app, quick to paint."""
+    path = tmp_path_factory.mktemp("app_clips") / "tiny.mp4"
+    return write_clip(path, pan(photo(), 12, (160, 96), step=3.0), 12, audio=True)
+
+
+def test_video_endpoint_returns_the_clip_and_clear_errors(app_url, tiny_clip, tmp_path):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(app_url, verbose=False)
+    args = ("starry_night", ["udnie"], 0.3, 1.0, 0.8, 1.0, False)
+    preview, video, download, notes = client.predict(handle_file(str(tiny_clip)), *args, api_name="/video")
+    back = read_back(video["video"] if isinstance(video, dict) else video)
+    assert len(back["frames"]) == 12 and back["fps"] == 12 and back["audio"] == ["aac"]
+    assert "160×96" in notes and "Done: 12 frames" in notes
+    with pytest.raises(AppError, match="only audio"):
+        client.predict(handle_file(str(write_audio_only(tmp_path / "a.m4a"))), *args, api_name="/video")
+
+
+@pytest.mark.browser
+def test_browser_video_plays_with_the_right_duration(app_url, tiny_clip):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_app import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Video").click()
+        page.locator("#video-input input[type=file]").set_input_files(str(tiny_clip))
+        page.locator("#video-input video").wait_for(timeout=30_000)  # the upload shows as a player
+        page.get_by_role("button", name="Stylize video").click()
+        video = page.locator("#video-result video")
+        video.wait_for(timeout=120_000)
+        duration, width, height, spread = video.evaluate(
+            """async (v) => {
+                v.muted = true;
+                if (v.readyState < 2) await new Promise(r => v.addEventListener('loadeddata', r, {once: true}));
+                v.currentTime = 0.5;
+                await new Promise(r => v.addEventListener('seeked', r, {once: true}));
+                const c = document.createElement('canvas');
+                c.width = v.videoWidth; c.height = v.videoHeight;
+                const g = c.getContext('2d');
+                g.drawImage(v, 0, 0);
+                const d = g.getImageData(0, 0, c.width, c.height).data;
+                let lo = 255, hi = 0;
+                for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i + 1]); hi = Math.max(hi, d[i + 1]); }
+                return [v.duration, v.videoWidth, v.videoHeight, hi - lo];
+            }"""
+        )
+        assert duration == pytest.approx(1.0, abs=0.1)
+        assert (width, height) == (160, 96)
+        assert spread > 60  # a painted frame, not a blank or uniform one
+        assert "Done: 12 frames" in page.locator("#video-notes").inner_text()
+        browser.close()

@@ -8,6 +8,7 @@ which mp4 always accepts whatever the source codec was (Opus, Vorbis, PCM…).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -31,6 +32,14 @@ class Limits:
 
     max_side: int = 720
     max_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """The app's limits: ARTGAN_VIDEO_MAX_SIDE (px) and ARTGAN_VIDEO_MAX_SECONDS override the defaults."""
+        return cls(
+            int(os.environ.get("ARTGAN_VIDEO_MAX_SIDE", cls.max_side)),
+            float(os.environ.get("ARTGAN_VIDEO_MAX_SECONDS", cls.max_seconds)),
+        )
 
     def __post_init__(self) -> None:
         if self.max_side < 16:
