@@ -1,0 +1,160 @@
+"""Inpainting: masks, the crop strategy, the shipped ONNX model, the CLI and the app endpoint."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artgan.inpaint import pipeline as P
+from artgan.inpaint.masks import MASK_KINDS, random_mask
+from artgan.inpaint.ui import editor_inputs
+from artgan.runtime.images import read_image
+from tests.conftest import EXAMPLES, ROOT
+
+DAMAGED = EXAMPLES / "inpaint" / "scream_cracked.jpg"
+DAMAGE_MASK = EXAMPLES / "inpaint" / "scream_cracked_mask.png"
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return read_image(EXAMPLES / "glacier_lagoon_icebergs.jpg")
+
+
+def blob_mask(shape, boxes) -> np.ndarray:
+    m = np.zeros(shape, bool)
+    for y0, y1, x0, x1 in boxes:
+        m[y0:y1, x0:x1] = True
+    return m
+
+
+@pytest.mark.parametrize("kind", sorted(MASK_KINDS))
+def test_mask_kinds_are_binary_nonempty_and_seeded(kind):
+    a = random_mask(96, 128, np.random.default_rng(3), kind)
+    b = random_mask(96, 128, np.random.default_rng(3), kind)
+    assert a.shape == (96, 128) and set(np.unique(a)) <= {0.0, 1.0} and a.any() and not a.all()
+    assert np.array_equal(a, b)
+
+
+def test_mask_from_editor_layers_and_uploaded_mask(photo):
+    h, w = photo.shape[:2]
+    layer = np.zeros((h, w, 4), np.uint8)
+    layer[10:20, 30:60] = (255, 0, 255, 255)  # a brush stroke
+    upload = np.zeros((h, w), np.uint8)
+    upload[100:110, 5:9] = 255
+    img, mask = editor_inputs({"background": photo, "layers": [layer], "composite": None}, upload)
+    assert np.array_equal(img, photo)
+    assert mask.sum() == 10 * 30 + 10 * 4 and mask[15, 40] and mask[105, 6] and not mask[50, 50]
+
+
+def test_bad_masks_get_clear_errors(photo):
+    h, w = photo.shape[:2]
+    with pytest.raises(P.InpaintError, match="empty"):
+        P.inpaint(photo, np.zeros((h, w), bool), "telea")
+    with pytest.raises(P.InpaintError, match="whole picture"):
+        P.inpaint(photo, np.ones((h, w), bool), "telea")
+    with pytest.raises(P.InpaintError, match="must match"):
+        P.mask_from_image(np.zeros((h + 1, w), np.uint8), (h, w))
+    with pytest.raises(P.InpaintError, match="upload a picture"):
+        editor_inputs(None, None)
+    with pytest.raises(P.InpaintError, match="unknown method"):
+        P.inpaint(photo, blob_mask((h, w), [(0, 5, 0, 5)]), "magic")
+
+
+@pytest.mark.parametrize("method", list(P.METHODS))
+@pytest.mark.parametrize("grow", [0, 6])
+def test_unmasked_pixels_are_exactly_the_input(photo, method, grow):
+    h, w = photo.shape[:2]
+    mask = random_mask(h, w, np.random.default_rng(1), "medium") > 0
+    out = P.inpaint(photo, mask, method, grow)
+    outside = ~P.grow(mask, grow)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.array_equal(out[outside], photo[outside])
+    assert not np.array_equal(out[mask], photo[mask])
+
+
+def test_crop_strategy_handles_border_and_separate_regions(photo):
+    h, w = photo.shape[:2]
+    # three separate holes: touching the top-left corner, the right border, and the middle
+    mask = blob_mask((h, w), [(0, 30, 0, 40), (200, 240, w - 25, w), (h // 2, h // 2 + 20, w // 2, w // 2 + 50)])
+    assert len(P.regions(mask)) == 3
+    damaged = photo.copy()
+    damaged[mask] = (255, 0, 255)  # magenta paint over the holes
+    out = P.inpaint(damaged, mask, "gan")
+    assert np.array_equal(out[~mask], photo[~mask])
+    err = np.abs(out[mask].astype(int) - photo[mask]).mean()
+    magenta = np.abs(damaged[mask].astype(int) - photo[mask]).mean()
+    assert err < 0.25 * magenta  # filled with the picture's own colours, not the paint
+
+
+def test_shipped_model_restores_cracks_better_than_grey(photo):
+    h, w = photo.shape[:2]
+    mask = random_mask(h, w, np.random.default_rng(5), "thick") > 0
+    out = P.inpaint(photo, mask, "gan")
+    err = np.abs(out[mask].astype(float) - photo[mask]).mean()
+    grey = np.abs(128.0 - photo[mask]).mean()
+    assert err < 0.5 * grey
+
+
+def test_tiny_picture_and_odd_sizes(photo):
+    small = photo[:37, :53].copy()  # smaller than the network's minimum side: scaled up and back
+    mask = blob_mask(small.shape[:2], [(10, 20, 10, 30)])
+    out = P.inpaint(small, mask, "gan")
+    assert out.shape == small.shape and np.array_equal(out[~mask], small[~mask])
+
+
+def artgan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "artgan", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_restores_the_cracked_example(tmp_path):
+    out = tmp_path / "restored.png"
+    r = artgan("inpaint", str(DAMAGED), "--mask", str(DAMAGE_MASK), "-o", str(out), "--grow", "2")
+    assert r.returncode == 0, r.stderr
+    damaged = read_image(DAMAGED)
+    mask = np.asarray(Image.open(DAMAGE_MASK)) > 127
+    restored = read_image(out)
+    assert restored.shape == damaged.shape
+    assert np.array_equal(restored[~P.grow(mask, 2)], damaged[~P.grow(mask, 2)])
+    # the dark crack lines are gone: the hole is now about as bright as the ring around it
+    ring = P.grow(mask, 6) & ~P.grow(mask, 2)
+    assert abs(restored[mask].mean() - damaged[ring].mean()) < abs(damaged[mask].mean() - damaged[ring].mean()) / 3
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    wrong = tmp_path / "wrong.png"
+    Image.new("L", (10, 10), 255).save(wrong)
+    r = artgan("inpaint", str(DAMAGED), "--mask", str(wrong), "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 1 and "must match" in r.stderr and "Traceback" not in r.stderr
+    empty = tmp_path / "empty.png"
+    Image.new("L", Image.open(DAMAGED).size, 0).save(empty)
+    r = artgan("inpaint", str(DAMAGED), "--mask", str(empty), "-o", str(tmp_path / "x.png"))
+    assert r.returncode == 1 and "empty" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_inpaint_endpoint(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    client = Client(app_url, verbose=False)
+    damaged = read_image(DAMAGED)
+    layer = np.zeros((*damaged.shape[:2], 4), np.uint8)
+    layer[np.asarray(Image.open(DAMAGE_MASK)) > 127] = (255, 0, 255, 255)
+    layer_path = tmp_path / "layer.png"
+    Image.fromarray(layer).save(layer_path)
+    editor = {"background": handle_file(str(DAMAGED)), "layers": [handle_file(str(layer_path))], "composite": None}
+    compare, result = client.predict(editor, None, "gan", 2, api_name="/inpaint")
+    restored = np.asarray(Image.open(result).convert("RGB"))
+    assert restored.shape == damaged.shape
+    assert Image.open(result).format == "PNG"
+    mask = layer[..., 3] > 0
+    assert np.array_equal(restored[~P.grow(mask, 2)], damaged[~P.grow(mask, 2)])
+    assert not np.array_equal(restored[mask], damaged[mask])
+    empty = {"background": handle_file(str(DAMAGED)), "layers": [], "composite": None}
+    with pytest.raises(AppError, match="empty"):
+        client.predict(empty, None, "telea", 0, api_name="/inpaint")
