@@ -1,6 +1,6 @@
 """`artgan export texture`: checkpoint → weights/texture.onnx + one code file and thumbnail per texture.
 
-Only the convolutional body is in the graph (input: the noise field). The pipeline builds
+Only the convolutional body is in the graph (input: the noise field), in its sub-pixel form. The pipeline builds
 that field in numpy from a seed and the texture's code and wave vectors, so tiling,
 windowing and morphing need no re-export and a user's fitted texture is a small file.
 """
@@ -21,7 +21,7 @@ from PIL import Image
 from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
 from artgan.texture.config import CELL
 from artgan.texture.data import load_texture, texture_id
-from artgan.texture.model import TextureBody, TextureGenerator
+from artgan.texture.model import FastTextureBody, TextureGenerator
 from artgan.texture.train import DATA, load_model
 from export.onnx_export import OPSET, export_onnx
 
@@ -29,7 +29,7 @@ CREDITS = Path(__file__).resolve().parents[1] / "artgan" / "texture" / "textures
 THUMB_SIDE = 128
 
 
-def export_body(body: TextureBody, noise_dim: int, path: Path) -> float:
+def export_body(body: FastTextureBody, noise_dim: int, path: Path) -> float:
     """Export with symbolic batch/height/width of the noise field; returns the parity error."""
     batch = torch.export.Dim("batch", max=64)
     least = -(-(2 * body.margin + 1) // CELL)  # fewest cells with a non-empty output
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> Path:
     cfg, gen = load_model(Path(args.checkpoint))
     weights = Path(args.weights)
     onnx_path = weights / "texture.onnx"
-    error = export_body(gen.body, cfg.noise_dim, onnx_path)
+    error = export_body(FastTextureBody(gen.body), cfg.noise_dim, onnx_path)
     step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
     entry = {
         "id": "texture",

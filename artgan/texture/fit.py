@@ -21,17 +21,17 @@ from artgan.features.networks import build_feature_net
 from artgan.losses.style import gram, gram_style_loss
 from artgan.runtime.images import resize_u8
 from artgan.texture.config import TextureConfig
-from artgan.texture.model import TextureBody, cells_for, global_channels, periodic_channels
+from artgan.texture.model import FastTextureBody, TextureBody, cells_for, global_channels, periodic_channels
 from artgan.texture.pipeline import TextureError, TextureLibrary
 from artgan.texture.train import GRAM_LAYER_WEIGHTS, GRAM_LAYERS
 
 PREFIX = "net."  # initialiser names of the exported TextureBody
 
 
-def body_from_onnx(lib: TextureLibrary) -> tuple[TextureConfig, TextureBody]:
-    """Rebuild the PyTorch body from the shipped ONNX file's initialisers."""
+def body_from_onnx(lib: TextureLibrary) -> tuple[TextureConfig, FastTextureBody]:
+    """Rebuild the PyTorch body (exported form) from the shipped ONNX file's initialisers."""
     cfg = TextureConfig.from_dict(lib.entry["config"])
-    body = TextureBody(cfg.noise_dim, cfg.widths, cfg.depths)
+    body = FastTextureBody(TextureBody(cfg.noise_dim, cfg.widths, cfg.depths))
     state = {
         init.name: torch.from_numpy(numpy_helper.to_array(init).copy())
         for init in onnx.load(str(lib.model_path)).graph.initializer
@@ -53,7 +53,7 @@ class FitProgress:
 class Renderer:
     """Texture params [G + 2P] → images through the frozen body, differentiably."""
 
-    def __init__(self, cfg: TextureConfig, body: TextureBody) -> None:
+    def __init__(self, cfg: TextureConfig, body: FastTextureBody) -> None:
         self.cfg, self.body = cfg, body
 
     def __call__(self, params: torch.Tensor, n: int, size: int, gen: torch.Generator | None = None) -> torch.Tensor:
@@ -120,4 +120,4 @@ def fit_texture(
             with torch.no_grad():
                 img = render(params, 1, 256, fixed.manual_seed(seed))[0]
             preview = (img.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-        yield FitProgress(step, steps, float(loss), preview, params.detach().numpy().copy())
+        yield FitProgress(step, steps, float(loss.detach()), preview, params.detach().numpy().copy())

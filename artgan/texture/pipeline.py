@@ -18,7 +18,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -194,12 +193,22 @@ def run_field(lib: TextureLibrary, field: np.ndarray, window: int = WINDOW_CELLS
     return out
 
 
-def resize_wrapped(img_u8: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Bilinear resize that treats the image as periodic, so a tileable image stays tileable."""
+def resize_periodic(img_u8: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Shrink a periodic image by cropping its Fourier spectrum, so it stays exactly periodic.
+
+    Unlike spatial interpolation, this treats every pixel pair alike: the wrap seam is
+    statistically one more pair of neighbours (bilinear resampling smooths some columns
+    more than others, so a seam metric would see a false seam).
+    """
     h, w = img_u8.shape[:2]
-    xs = ((np.arange(width, dtype=np.float32) + 0.5) * w / width - 0.5)[None, :].repeat(height, 0)
-    ys = ((np.arange(height, dtype=np.float32) + 0.5) * h / height - 0.5)[:, None].repeat(width, 1)
-    return cv2.remap(img_u8, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    assert height <= h and width <= w, "only shrinks (the pipeline rounds sizes up to whole cells)"
+    out = np.empty((height, width, 3), np.uint8)
+    keep_rows = np.r_[0 : (height + 1) // 2, h - height // 2 : h]  # lowest frequencies, both signs
+    for c in range(3):
+        spec = np.fft.rfft2(img_u8[..., c].astype(np.float32))[keep_rows, : width // 2 + 1]
+        small = np.fft.irfft2(spec, s=(height, width)) * (height * width / (h * w))
+        out[..., c] = np.clip(small + 0.5, 0, 255)
+    return out
 
 
 def generate(
@@ -219,7 +228,7 @@ def generate(
     rows, cols = math.ceil(height / lib.cell), math.ceil(width / lib.cell)
     img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), window)
     if tile and img.shape[:2] != (height, width):
-        return resize_wrapped(img, width, height)  # ≤ 15 px of 16-px rounding, spread over the period
+        return resize_periodic(img, width, height)  # ≤ 15 px of rounding to whole cells, spread out
     return img[:height, :width]
 
 
