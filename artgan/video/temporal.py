@@ -12,26 +12,38 @@ scene cuts — the fresh stylization is used, so nothing ghosts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
 MAX_BLEND = 0.9  # weight of the carried frame at strength 1: 1.0 would freeze strokes forever
+SHARPEN = 0.9  # unsharp-mask amount at full blend weight (scaled down with the weight)
 PHOTO_TOL = 24  # levels of 255: a warped input pixel further off than this is not trusted
 CUT_RELIABLE = 0.35  # fewer trusted pixels than this fraction: treat as a scene cut
 CUT_MEAN_DIFF = 40.0  # mean grey difference of 64 px thumbnails above which it is a cut
+FLOW_SIDE = 320  # flow and trust mask run at this long side: smooth fields, 7× fewer pixels than 480p
 
 
 def gray(img_u8: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img_u8, cv2.COLOR_RGB2GRAY)
 
 
-def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Backward warp: out(x) = img(x + flow(x)), bilinear, edges replicated."""
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    """Pixel coordinates [H,W,2] as (x, y), float32."""
+    return np.ascontiguousarray(np.indices((h, w), np.float32)[::-1].transpose(1, 2, 0))
+
+
+def warp(img: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Backward warp: out(x) = img(x + flow(x)), edges replicated."""
+    return cv2.remap(img, _grid(*flow.shape[:2]) + flow, None, interpolation, borderMode=cv2.BORDER_REPLICATE)
+
+
+def resize_flow(flow: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A flow field at another resolution, its vectors scaled to match."""
     h, w = flow.shape[:2]
-    grid = np.indices((h, w), np.float32)[::-1].transpose(1, 2, 0) + flow  # [H,W,2] as (x, y)
-    return cv2.remap(img, grid, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32([width / w, height / h])
 
 
 def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_u8: np.ndarray, prev_u8: np.ndarray) -> np.ndarray:
@@ -47,9 +59,8 @@ def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_u8: np.ndarray, pr
     fwd_at = warp(flow_fwd, flow_back)
     sq = lambda v: (v * v).sum(axis=2)  # noqa: E731
     consistent = sq(flow_back + fwd_at) <= 0.01 * (sq(flow_back) + sq(fwd_at)) + 0.5
-    ys, xs = np.indices((h, w), np.float32)
-    inside = (xs + flow_back[..., 0] >= 0) & (xs + flow_back[..., 0] <= w - 1)
-    inside &= (ys + flow_back[..., 1] >= 0) & (ys + flow_back[..., 1] <= h - 1)
+    to = _grid(h, w) + flow_back
+    inside = (to[..., 0] >= 0) & (to[..., 0] <= w - 1) & (to[..., 1] >= 0) & (to[..., 1] <= h - 1)
     photo = np.abs(warp(prev_u8, flow_back).astype(np.int16) - cur_u8).max(axis=2) <= PHOTO_TOL
     return consistent & inside & photo
 
@@ -58,6 +69,14 @@ def is_cut(cur_gray: np.ndarray, prev_gray: np.ndarray) -> bool:
     """A hard scene change: the small thumbnails differ a lot on average."""
     a, b = (cv2.resize(g, (64, 36), interpolation=cv2.INTER_AREA).astype(np.float32) for g in (cur_gray, prev_gray))
     return float(np.abs(a - b).mean()) > CUT_MEAN_DIFF
+
+
+def _fit(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = img_u8.shape[:2]
+    if max(h, w) <= long_side:
+        return img_u8
+    s = long_side / max(h, w)
+    return cv2.resize(img_u8, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
 class FlowPair:
@@ -75,7 +94,8 @@ class Stabilizer:
     """Feed (input frame, its stylization) in order; get the steadied stylization back.
 
     out_t = a·warp(out_{t−1}) + (1 − a)·stylized_t with a = strength·MAX_BLEND on trusted
-    pixels (mask feathered so blend edges do not show) and 0 elsewhere and after cuts.
+    pixels (mask feathered so blend edges do not show) and 0 elsewhere and after cuts; the
+    returned frame gets back the stroke contrast that averaging takes away.
     """
 
     def __init__(self, strength: float) -> None:
@@ -88,19 +108,26 @@ class Stabilizer:
         self.cuts = 0
 
     def __call__(self, frame_u8: np.ndarray, stylized_u8: np.ndarray) -> np.ndarray:
-        cur = gray(frame_u8)
-        prev, self.prev = self.prev, (frame_u8, cur)
+        h, w = frame_u8.shape[:2]
+        small = _fit(frame_u8, FLOW_SIDE)
+        cur = gray(small)
+        prev, self.prev = self.prev, (small, cur)
         if self.strength == 0 or prev is None or is_cut(cur, prev[1]):
             return self._restart(stylized_u8, cut=prev is not None)
         back, fwd = self.flows(cur, prev[1])
-        mask = reliable(back, fwd, frame_u8, prev[0])
+        mask = reliable(back, fwd, small, prev[0])
         if mask.mean() < CUT_RELIABLE:
             return self._restart(stylized_u8, cut=True)
-        alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 2.0)[..., None] * (self.strength * MAX_BLEND)
-        carried = warp(self.prev_out, back).astype(np.float32)
-        out = (alpha * carried + (1 - alpha) * stylized_u8.astype(np.float32) + 0.5).astype(np.uint8)
-        self.prev_out = out
-        return out
+        alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0) * (self.strength * MAX_BLEND)
+        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+        # bicubic: the carried frame is resampled every frame, and bilinear would blur it away
+        carried = warp(self.prev_out, resize_flow(back, w, h), cv2.INTER_CUBIC).astype(np.float32)
+        blend = alpha * carried + (1 - alpha) * stylized_u8.astype(np.float32)
+        self.prev_out = (blend + 0.5).astype(np.uint8)  # carried on unsharpened, or sharpening would compound
+        # averaging strokes from several frames lowers their contrast: an unsharp mask, as strong as
+        # the blend, gives it back (Laplacian variance back to the per-frame level at 0.8, see BENCHMARKS.md)
+        detail = blend - cv2.GaussianBlur(blend, (0, 0), 1.0)
+        return np.clip(blend + (SHARPEN / MAX_BLEND) * alpha * detail + 0.5, 0, 255).astype(np.uint8)
 
     def _restart(self, stylized_u8: np.ndarray, cut: bool) -> np.ndarray:
         """First frame, a scene cut or stabilisation off: the fresh stylization as it is."""
@@ -109,34 +136,37 @@ class Stabilizer:
         return stylized_u8
 
 
-@dataclass
 class FlickerMeter:
     """Warping error (Lai et al. 2018): mean |O_t − warp(O_{t−1})| over trusted pixels, 0–255.
 
     The flow comes from the *input* frames and uses Farneback, not the stabiliser's DIS, so
     the metric does not just reward agreeing with the stabiliser's own flow; untrusted
-    (occluded, out-of-frame, mismatched) pixels are excluded. Feed pairs in order.
+    (occluded, out-of-frame, mismatched) pixels are excluded. Feed frames in order, each with
+    one or more outputs (say per-frame and stabilised): they are judged on the same flow and mask.
     """
 
-    total: float = 0.0
-    count: int = 0
-    _prev: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # input RGB, input grey, output
+    def __init__(self) -> None:
+        self.totals: list[float] = []
+        self.count = 0
+        self._prev: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]] | None = None  # input RGB, grey, outputs
 
-    def update(self, frame_u8: np.ndarray, output_u8: np.ndarray) -> None:
+    def update(self, frame_u8: np.ndarray, *outputs_u8: np.ndarray) -> None:
         cur = gray(frame_u8)
         if self._prev is not None:
-            prev_u8, prev_gray, prev_out = self._prev
+            prev_u8, prev_gray, prev_outs = self._prev
             back = cv2.calcOpticalFlowFarneback(cur, prev_gray, None, 0.5, 4, 21, 3, 5, 1.1, 0)
             fwd = cv2.calcOpticalFlowFarneback(prev_gray, cur, None, 0.5, 4, 21, 3, 5, 1.1, 0)
             mask = reliable(back, fwd, frame_u8, prev_u8)
-            diff = np.abs(output_u8.astype(np.float32) - warp(prev_out, back).astype(np.float32)).mean(axis=2)
-            self.total += float(diff[mask].sum())
+            self.totals = self.totals or [0.0] * len(outputs_u8)
+            for i, (out, prev_out) in enumerate(zip(outputs_u8, prev_outs, strict=True)):
+                diff = np.abs(out.astype(np.float32) - warp(prev_out, back).astype(np.float32)).mean(axis=2)
+                self.totals[i] += float(diff[mask].sum())
             self.count += int(mask.sum())
-        self._prev = (frame_u8, cur, output_u8)
+        self._prev = (frame_u8, cur, outputs_u8)
 
     @property
-    def value(self) -> float:
-        return self.total / max(1, self.count)
+    def values(self) -> list[float]:
+        return [t / max(1, self.count) for t in self.totals]
 
 
 def warping_error(frames_u8: list[np.ndarray], outputs_u8: list[np.ndarray]) -> float:
@@ -144,4 +174,4 @@ def warping_error(frames_u8: list[np.ndarray], outputs_u8: list[np.ndarray]) -> 
     meter = FlickerMeter()
     for frame, out in zip(frames_u8, outputs_u8, strict=True):
         meter.update(frame, out)
-    return meter.value
+    return meter.values[0] if meter.values else 0.0
