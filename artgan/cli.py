@@ -23,6 +23,12 @@ def _train_stylize(args: argparse.Namespace) -> None:
     run(args)
 
 
+def _distill_stylize(args: argparse.Namespace) -> None:
+    from artgan.stylize.distill import run
+
+    run(args)
+
+
 def _train_inpaint(args: argparse.Namespace) -> None:
     from artgan.inpaint.train import run
 
@@ -275,6 +281,9 @@ def _add_train_parsers(sub) -> None:
     p = tasks.add_parser("stylize", help="multi-style transfer network with conditional instance norm")
     _with_torch_args(p, "artgan.stylize.train")
     p.set_defaults(func=_train_stylize)
+    p = tasks.add_parser("stylize-distill", help="distil a trained stylize network into a faster one")
+    _with_torch_args(p, "artgan.stylize.distill")
+    p.set_defaults(func=_distill_stylize)
     p = tasks.add_parser("texture", help="multi-texture spatial GAN (PSGAN-style), any output size")
     _with_torch_args(p, "artgan.texture.train")
     p.set_defaults(func=_train_texture)

@@ -137,3 +137,25 @@ def test_learn_style_makes_a_usable_style_vector(tmp_path):
     out = stylize(mine, content[0], {"screamish": 1.0}, max_side=96)
     assert out.shape[2] == 3 and out.std() > 5
     assert np.array_equal(stylize(library, content[0], {str(path): 1.0}, max_side=96), out)  # by file path too
+
+
+def test_distil_into_the_fast_architecture_then_export(tiny_run, tmp_path):
+    root, styles, out, _ = tiny_run
+    student = tmp_path / "fast"
+    args = ["train", "stylize-distill", "--teacher", str(out / "last.pt"), "--content", str(EXAMPLES)]
+    args += ["--out", str(student), "--channels", "4,8", "--res-blocks", "1", "--crop", "64", "--batch-size", "2"]
+    args += ["--workers", "0", "--holdout", "0", "--sample-every", "2", "--feature-weight", "0.01"]
+    assert main([*args, "--steps", "2"]) == 0
+    state = torch.load(student / "last.pt", weights_only=False)
+    assert state["config"]["arch"] == "fast" and list(state["config"]["styles"]) == ["starry_night", "the_scream"]
+    assert (student / "samples" / "step000002.png").exists()
+    # same checkpoint format as `train stylize`: it resumes there with the Gram losses, and exports
+    gram = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(student), *TINY]
+    assert main([*gram, "--steps", "3", "--resume"]) == 0
+    weights = tmp_path / "weights"
+    export = ["export", "stylize", "--checkpoint", str(student / "last.pt"), "--styles", str(styles)]
+    assert main([*export, "--weights", str(weights)]) == 0
+    library = StyleLibrary(weights)
+    assert library.entry["config"]["arch"] == "fast"
+    img = (np.random.default_rng(2).random((45, 61, 3)) * 255).astype(np.uint8)
+    assert stylize(library, img, {"starry_night": 1}, max_side=None).shape == (45, 61, 3)

@@ -10,7 +10,8 @@ class StylizeConfig:
     """Network shape and loss balance; a checkpoint rebuilds its model from this alone."""
 
     # network (a slim Johnson et al. 2016 transformer with conditional instance norm)
-    channels: tuple[int, int, int] = (16, 32, 64)
+    arch: str = "johnson"  # or "fast" (see model.ARCHS)
+    channels: tuple[int, ...] = (16, 32, 64)
     res_blocks: int = 3
     # first and last conv kernels: a 9×9 head costs 8× a 3×3 one on CPU (measured) for
     # no visible gain, while the 9×9 input conv gives the receptive field for strokes

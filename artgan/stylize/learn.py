@@ -32,7 +32,7 @@ PREFIX = "net."  # initialiser names of the exported SharedStatsGraph
 def network_from_onnx(library: StyleLibrary) -> tuple[StylizeConfig, StyleTransferNet]:
     """Rebuild the PyTorch network from the shipped ONNX file's initialisers."""
     cfg = StylizeConfig.from_dict(library.entry["config"])
-    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels)
+    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch)
     model = onnx.load(str(library.model_path))
     state = {
         init.name[len(PREFIX) :]: torch.from_numpy(numpy_helper.to_array(init).copy())

@@ -9,6 +9,9 @@ from artgan.nets.blocks import ConditionalInstanceNorm, ReflectConv, UpsampleCon
 from artgan.stylize.config import StylizeConfig
 
 STRIDE = 4  # two stride-2 convs: inputs must be a multiple of this (the pipeline pads)
+# johnson: Johnson et al.'s layout, slimmed (full-resolution 9×9 input conv and 3×3 output conv);
+# fast: a stride-2 input conv and nearest-upsample + plain 3×3 head, so only the head runs at full size
+ARCHS = ("johnson", "fast")
 
 
 class ConvNormAct(nn.Module):
@@ -39,26 +42,39 @@ class StyleTransferNet(nn.Module):
 
     def __init__(
         self,
-        channels: tuple[int, int, int] = (16, 32, 64),
+        channels: tuple[int, ...] = (16, 32, 64),
         res_blocks: int = 3,
         kernels: tuple[int, int] = (9, 3),
+        arch: str = "johnson",
     ) -> None:
         super().__init__()
-        c1, c2, c3 = channels
+        if arch not in ARCHS:
+            raise ValueError(f"unknown stylize architecture {arch!r}; choose from {', '.join(ARCHS)}")
         k_in, k_out = kernels
-        self.units = nn.ModuleList(
-            [
+        if arch == "johnson":
+            c1, c2, c3 = channels
+            units = [
                 ConvNormAct(ReflectConv(3, c1, k_in), c1),
                 ConvNormAct(ReflectConv(c1, c2, 3, stride=2), c2),
                 ConvNormAct(ReflectConv(c2, c3, 3, stride=2), c3),
             ]
-        )
+            up = [ConvNormAct(UpsampleConv(c3, c2, 3), c2), ConvNormAct(UpsampleConv(c2, c1, 3), c1)]
+            head: nn.Module = ReflectConv(c1, 3, k_out)
+        else:  # fast: nothing but the last conv runs at full resolution (5× less CPU at 1024 px)
+            c1, c3 = channels[:2]
+            units = [
+                ConvNormAct(ReflectConv(3, c1, k_in, stride=2), c1),
+                ConvNormAct(ReflectConv(c1, c3, 3, stride=2), c3),
+            ]
+            up = [ConvNormAct(UpsampleConv(c3, c1, 3), c1)]
+            head = UpsampleConv(c1, 3, k_out)
+        self.units = nn.ModuleList(units)
         self.res = nn.ModuleList()
         for _ in range(res_blocks):
             self.res.append(ConvNormAct(ReflectConv(c3, c3, 3), c3))
             self.res.append(ConvNormAct(ReflectConv(c3, c3, 3), c3, act=False))
-        self.up = nn.ModuleList([ConvNormAct(UpsampleConv(c3, c2, 3), c2), ConvNormAct(UpsampleConv(c2, c1, 3), c1)])
-        self.head = ReflectConv(c1, 3, k_out)
+        self.up = nn.ModuleList(up)
+        self.head = head
         norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
         self._offsets = [0]
         for n in norms:
@@ -143,6 +159,6 @@ class StyleBank(nn.Module):
 
 def build(cfg: StylizeConfig) -> tuple[StyleTransferNet, StyleBank]:
     """Network and its style bank, as the config describes them."""
-    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels)
+    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch)
     bank = StyleBank(max(len(cfg.styles), 1), net.identity_style())
     return net, bank

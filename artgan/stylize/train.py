@@ -20,7 +20,7 @@ from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
 from artgan.nets.discriminators import PatchDiscriminator
 from artgan.stylize.config import StylizeConfig
-from artgan.stylize.model import StyleBank, StyleTransferNet, build
+from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build
 from artgan.training import (
     FixedImages,
     RandomCrops,
@@ -231,7 +231,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style-size", type=int, default=d.style_size, help="long side of paintings for Gram targets")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
-    p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3")
+    p.add_argument("--arch", default=d.arch, choices=ARCHS, help="johnson, or fast (stride-2 input, 5× less CPU)")
+    p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3 (fast: c1,c2)")
+    p.add_argument("--kernels", default="9,3", help="input and output conv kernels (fast: 5,3)")
     p.add_argument("--res-blocks", type=int, default=d.res_blocks, help="residual blocks at 1/4 scale")
 
 
@@ -258,7 +260,9 @@ def loss_overrides(args: argparse.Namespace) -> dict[str, float]:
 def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeConfig:
     return replace(
         StylizeConfig(),
+        arch=args.arch,
         channels=tuple(int(c) for c in args.channels.split(",")),
+        kernels=tuple(int(k) for k in args.kernels.split(",")),
         res_blocks=args.res_blocks,
         styles=tuple(p.stem for p in style_files),
         feature_net=args.feature_net,
