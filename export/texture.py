@@ -1,6 +1,7 @@
 """`artgan export texture`: checkpoint → weights/texture.onnx + one code file and thumbnail per texture.
 
-Only the convolutional body is in the graph (input: the noise field), in its sub-pixel form. The pipeline builds
+Only the convolutional body is in the graph (inputs: the noise field and the texture code
+for FiLM), in its sub-pixel form. The pipeline builds
 that field in numpy from a seed and the texture's code and wave vectors, so tiling,
 windowing and morphing need no re-export and a user's fitted texture is a small file.
 """
@@ -29,22 +30,22 @@ CREDITS = Path(__file__).resolve().parents[1] / "artgan" / "texture" / "textures
 THUMB_SIDE = 128
 
 
-def export_body(body: FastTextureBody, noise_dim: int, path: Path) -> float:
+def export_body(body: FastTextureBody, noise_dim: int, code_dim: int, path: Path) -> float:
     """Export with symbolic batch/height/width of the noise field; returns the parity error."""
     batch = torch.export.Dim("batch", max=64)
     least = -(-(2 * body.margin + 1) // CELL)  # fewest cells with a non-empty output
     h = torch.export.Dim("h", min=least, max=1024)
     w = torch.export.Dim("w", min=least, max=1024)
     g = torch.Generator().manual_seed(0)
-    z = lambda n, hh, ww: torch.randn(n, noise_dim, hh, ww, generator=g)  # noqa: E731
+    z = lambda n, hh, ww: (torch.randn(n, noise_dim, hh, ww, generator=g), torch.randn(n, code_dim, generator=g))  # noqa: E731
     return export_onnx(
         body,
-        (z(1, 12, 12),),
+        z(1, 12, 12),
         path,
-        input_names=["noise"],
+        input_names=["noise", "code"],
         output_names=["texture"],
-        dynamic_shapes={"noise": {0: batch, 2: h, 3: w}},
-        parity_inputs=[(z(1, 12, 17),), (z(2, 10, 9),), (z(1, 24, 11),)],
+        dynamic_shapes={"noise": {0: batch, 2: h, 3: w}, "code": {0: batch}},
+        parity_inputs=[z(1, 12, 17), z(2, 10, 9), z(1, 24, 11)],
     )
 
 
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> Path:
     cfg, gen = load_model(Path(args.checkpoint))
     weights = Path(args.weights)
     onnx_path = weights / "texture.onnx"
-    error = export_body(FastTextureBody(gen.body), cfg.noise_dim, onnx_path)
+    error = export_body(FastTextureBody(gen.body), cfg.noise_dim, cfg.global_dim, onnx_path)
     step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
     entry = {
         "id": "texture",
@@ -101,7 +102,13 @@ def run(args: argparse.Namespace) -> Path:
                 "dtype": "float32",
                 "note": f"channels: {cfg.local_dim} local N(0,1), {cfg.global_dim} global code,"
                 f" {cfg.periodic_dim} periodic sin(k·x+φ); h, w ≥ {-(-(2 * gen.body.margin + 1) // CELL)} cells",
-            }
+            },
+            {
+                "name": "code",
+                "shape": ["N", cfg.global_dim],
+                "dtype": "float32",
+                "note": "the texture's global code again, for FiLM in every layer; morph = interpolate codes",
+            },
         ],
         "outputs": [
             {

@@ -13,6 +13,7 @@ import pytest
 from artgan.texture.pipeline import (
     TextureError,
     TextureLibrary,
+    feeds,
     generate,
     noise_field,
     parse_size,
@@ -202,9 +203,10 @@ def test_exported_tiny_model_matches_torch(tiny_weights, tmp_path):
     _, gen = load_model(tiny_weights / "run" / "last.pt")
     field = noise_field(lib, lib.get("grass").params, 3, 4, 5, tile=False)
     with torch.no_grad():
-        plain = gen.body(torch.from_numpy(field)[None])[0]
-        fast = FastTextureBody(gen.body)(torch.from_numpy(field)[None])[0]
-    onnx_out = lib.session().run(None, {"noise": field[None]})[0][0]
+        inputs = torch.from_numpy(field)[None], torch.from_numpy(lib.get("grass").params[None, : lib.global_dim])
+        plain = gen.body(*inputs)[0]
+        fast = FastTextureBody(gen.body)(*inputs)[0]
+    onnx_out = lib.session().run(None, feeds(lib, field, lib.get("grass").params))[0][0]
     assert onnx_out.shape == (3, 16 * 12 - 2 * 56, 16 * 13 - 2 * 56)  # 4×5 cells + 4 context cells a side
     assert np.abs(plain.numpy() - fast.numpy()).max() < 1e-5
     assert np.abs(onnx_out - plain.numpy()).max() < 1e-3

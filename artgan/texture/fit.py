@@ -25,17 +25,16 @@ from artgan.texture.model import FastTextureBody, TextureBody, cells_for, global
 from artgan.texture.pipeline import TextureError, TextureLibrary
 from artgan.texture.train import GRAM_LAYER_WEIGHTS, GRAM_LAYERS
 
-PREFIX = "net."  # initialiser names of the exported TextureBody
-
 
 def body_from_onnx(lib: TextureLibrary) -> tuple[TextureConfig, FastTextureBody]:
     """Rebuild the PyTorch body (exported form) from the shipped ONNX file's initialisers."""
     cfg = TextureConfig.from_dict(lib.entry["config"])
-    body = FastTextureBody(TextureBody(cfg.noise_dim, cfg.widths, cfg.depths))
+    body = FastTextureBody(TextureBody(cfg.noise_dim, cfg.global_dim, cfg.widths, cfg.depths))
+    names = set(body.state_dict())
     state = {
         init.name: torch.from_numpy(numpy_helper.to_array(init).copy())
         for init in onnx.load(str(lib.model_path)).graph.initializer
-        if init.name.startswith(PREFIX)
+        if init.name in names
     }
     body.load_state_dict(state, strict=True)
     return cfg, body.eval().requires_grad_(False)
@@ -64,7 +63,7 @@ class Renderer:
         code = params[: cfg.global_dim].expand(n, -1)
         k = params[cfg.global_dim :].reshape(1, cfg.periodic_dim, 2).expand(n, -1, -1)
         field = torch.cat([local, global_channels(code, h, h), periodic_channels(k, phase, h, h)], dim=1)
-        return self.body(field)[:, :, :size, :size]  # [n, 3, size, size] in [0, 1]
+        return self.body(field, code)[:, :, :size, :size]  # [n, 3, size, size] in [0, 1]
 
 
 def prepared(example_u8: np.ndarray, short_side: int, crop: int) -> torch.Tensor:

@@ -118,7 +118,7 @@ class TextureLibrary:
 
     def warm_up(self) -> None:
         params = next(iter(self.textures.values())).params
-        warm_up(self.session(), {"noise": noise_field(self, params, 0, 4, 4, False)[None]})
+        warm_up(self.session(), feeds(self, noise_field(self, params, 0, 4, 4, False), params))
 
 
 def check_size(width: int, height: int) -> None:
@@ -172,7 +172,12 @@ def noise_field(lib: TextureLibrary, params: np.ndarray, seed: int, rows: int, c
     return field
 
 
-def run_field(lib: TextureLibrary, field: np.ndarray, window: int = WINDOW_CELLS) -> np.ndarray:
+def feeds(lib: TextureLibrary, field: np.ndarray, params: np.ndarray) -> dict[str, np.ndarray]:
+    """The graph's inputs for one noise field [C, h, w] (or a window of it) and texture params."""
+    return {"noise": np.ascontiguousarray(field[None]), "code": params[None, : lib.global_dim]}
+
+
+def run_field(lib: TextureLibrary, field: np.ndarray, params: np.ndarray, window: int = WINDOW_CELLS) -> np.ndarray:
     """Noise field [C, h, w] → HWC uint8 of (h − 2·pad)·cell × (w − 2·pad)·cell px, in windows.
 
     Windows of `window` cells (+ context) are exact crops of the one-shot result:
@@ -186,8 +191,8 @@ def run_field(lib: TextureLibrary, field: np.ndarray, window: int = WINDOW_CELLS
     for r0 in range(0, rows, window):
         for c0 in range(0, cols, window):
             r1, c1 = min(rows, r0 + window), min(cols, c0 + window)
-            sub = np.ascontiguousarray(field[None, :, r0 : r1 + 2 * pad, c0 : c1 + 2 * pad])
-            img = sess.run(None, {"noise": sub})[0][0]  # [3, ·, ·] in [0, 1]
+            sub = field[:, r0 : r1 + 2 * pad, c0 : c1 + 2 * pad]
+            img = sess.run(None, feeds(lib, sub, params))[0][0]  # [3, ·, ·] in [0, 1]
             img = img[:, trim : img.shape[1] - trim, trim : img.shape[2] - trim]
             out[r0 * cell : r1 * cell, c0 * cell : c1 * cell] = (img.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
     return out
@@ -226,7 +231,7 @@ def generate(
     check_size(width, height)
     params = lib.morph(texture, morph_to, morph)
     rows, cols = math.ceil(height / lib.cell), math.ceil(width / lib.cell)
-    img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), window)
+    img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), params, window)
     if tile and img.shape[:2] != (height, width):
         return resize_periodic(img, width, height)  # ≤ 15 px of rounding to whole cells, spread out
     return img[:height, :width]

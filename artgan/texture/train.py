@@ -110,7 +110,7 @@ class TextureTrainer:
             idx = torch.full((3,), i, device=self.device)
             h = cells_for(size, self.gen.body.margin)
             z = self.gen.noise_field(self.gen.codes[idx], self.gen.waves[idx], h, h, gen)
-            fake = self.gen.body(z)[:, :, :size, :size]
+            fake = self.gen.body(z, self.gen.codes[idx])[:, :, :size, :size]
             rows.append(torch.cat([real.to(self.device), fake]))
         save_grid(rows, path)
 
@@ -128,7 +128,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--textures",
         default=",".join(DEFAULT_TEXTURES),
-        help="comma-separated texture specs: a file stem, or stem@x0:y0:x1:y1 for a crop (default: the shipped 12)",
+        help="comma-separated texture specs: a file stem, or stem@x0:y0:x1:y1 for a crop (default: the shipped 10)",
     )
     p.add_argument("--data", default=str(DATA), help="folder holding textures/ and styles/ (default ../shared/data)")
     p.add_argument("--out", default="runs/texture", help="run folder: checkpoints, samples, log")
