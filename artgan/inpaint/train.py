@@ -90,10 +90,13 @@ class InpaintTrainer:
         }
 
     def load(self, state: dict) -> None:
+        """Weights, optimiser states and step; the learning rate stays this config's (it may change on resume)."""
         self.net.load_state_dict(state["net"])
         self.disc.load_state_dict(state["disc"])
         self.opt.load_state_dict(state["optimizer"])
         self.opt_d.load_state_dict(state["optimizer_d"])
+        for group in [*self.opt.param_groups, *self.opt_d.param_groups]:
+            group["lr"] = self.cfg.lr
         self.step_count = state["step"]
 
     @torch.no_grad()
@@ -127,7 +130,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-images", type=int, default=None, help="use at most this many images per folder")
     p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 8, ≥ 128)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (both networks)")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate, both networks (may change on resume)")
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss")
     p.add_argument("--adversarial", type=float, default=d.adversarial, help="weight of the adversarial term (0 = off)")
     p.add_argument("--perceptual", type=float, default=d.perceptual, help="weight of the perceptual loss (0 = off)")
@@ -151,7 +154,7 @@ def run(args: argparse.Namespace) -> Path:
     last = out / "last.pt"
     state = load_checkpoint(last) if args.resume and last.exists() else None
     if state is not None:
-        cfg = replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial)
+        cfg = replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
     trainer = InpaintTrainer(cfg, pick_device(args.device))
     if state is not None:
         trainer.load(state)
