@@ -35,7 +35,7 @@ class VideoSettings:
     styles: dict[str, float]
     strength: float = 1.0
     keep_colors: bool = False
-    stabilize: float = 0.8  # 0 = per-frame stylization, 1 = strongest temporal smoothing
+    stabilize: float = 0.9  # 0 = per-frame stylization, 1 = strongest temporal smoothing
     brush_scale: float = 1.0  # > 1: the network runs smaller (larger strokes, faster)
     limits: Limits = field(default_factory=Limits)
     batch: int = BATCH

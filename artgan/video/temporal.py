@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 MAX_BLEND = 0.9  # weight of the carried frame at strength 1: 1.0 would freeze strokes forever
-SHARPEN = 0.9  # unsharp-mask amount at full blend weight (scaled down with the weight)
+MAX_SHARPEN = 1.5  # upper bound of the detail gain after blending
 PHOTO_TOL = 24  # levels of 255: a warped input pixel further off than this is not trusted
 CUT_RELIABLE = 0.35  # fewer trusted pixels than this fraction: treat as a scene cut
 CUT_MEAN_DIFF = 40.0  # mean grey difference of 64 px thumbnails above which it is a cut
@@ -90,6 +90,24 @@ class FlowPair:
         return self.dis.calc(cur_gray, prev_gray, None), self.dis.calc(prev_gray, cur_gray, None)
 
 
+def _restore_detail(blend: np.ndarray, fresh: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Give back the stroke contrast that averaging frames took away (an adaptive unsharp mask).
+
+    Strokes of successive frames do not line up exactly, so their weighted mean is softer than
+    any one of them. The high-pass part of the blend is amplified until its energy over the
+    blended pixels matches the fresh stylization's (never more than MAX_SHARPEN×), in proportion
+    to each pixel's blend weight; a static scene, whose strokes do line up, gets almost none.
+    """
+    detail = blend - cv2.GaussianBlur(blend, (0, 0), 1.0)
+    fresh_detail = fresh - cv2.GaussianBlur(fresh, (0, 0), 1.0)
+    w = weight[..., 0] > 0.5
+    if not w.any():
+        return (blend + 0.5).astype(np.uint8)
+    gain = np.sqrt(float((fresh_detail[w] ** 2).mean()) / max(1e-6, float((detail[w] ** 2).mean()))) - 1
+    gain = min(max(gain, 0.0), MAX_SHARPEN)
+    return np.clip(blend + gain * weight * detail + 0.5, 0, 255).astype(np.uint8)
+
+
 class Stabilizer:
     """Feed (input frame, its stylization) in order; get the steadied stylization back.
 
@@ -124,10 +142,7 @@ class Stabilizer:
         carried = warp(self.prev_out, resize_flow(back, w, h), cv2.INTER_CUBIC).astype(np.float32)
         blend = alpha * carried + (1 - alpha) * stylized_u8.astype(np.float32)
         self.prev_out = (blend + 0.5).astype(np.uint8)  # carried on unsharpened, or sharpening would compound
-        # averaging strokes from several frames lowers their contrast: an unsharp mask, as strong as
-        # the blend, gives it back (Laplacian variance back to the per-frame level at 0.8, see BENCHMARKS.md)
-        detail = blend - cv2.GaussianBlur(blend, (0, 0), 1.0)
-        return np.clip(blend + (SHARPEN / MAX_BLEND) * alpha * detail + 0.5, 0, 255).astype(np.uint8)
+        return _restore_detail(blend, stylized_u8.astype(np.float32), alpha / (self.strength * MAX_BLEND))
 
     def _restart(self, stylized_u8: np.ndarray, cut: bool) -> np.ndarray:
         """First frame, a scene cut or stabilisation off: the fresh stylization as it is."""
