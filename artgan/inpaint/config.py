@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, fields
 @dataclass(frozen=True)
 class InpaintConfig:
     # generator: gated convs (DeepFill v2) down to 1/8 scale, dilated gated res blocks there
-    channels: tuple[int, ...] = (16, 32, 64, 96)
+    channels: tuple[int, ...] = (16, 32, 48, 64)
     dilations: tuple[int, ...] = (2, 4, 8, 1)
     # discriminator (SN-PatchGAN on RGB + mask) and losses
     disc_base: int = 32
