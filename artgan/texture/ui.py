@@ -53,8 +53,8 @@ def build_tab(lib: TextureLibrary | None = None) -> None:
     gallery = gr.Gallery(
         gallery_items(lib),
         label="Textures (click to pick)",
-        columns=8,
-        height=200,
+        columns=10,
+        height=190,
         allow_preview=False,
         elem_id="texture-gallery",
     )
