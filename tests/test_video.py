@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -241,4 +242,28 @@ def test_browser_video_plays_with_the_right_duration(app_url, tiny_clip):
         assert (width, height) == (160, 96)
         assert spread > 60  # a painted frame, not a blank or uniform one
         assert "Done: 12 frames" in page.locator("#video-notes").inner_text()
+        browser.close()
+
+
+@pytest.mark.browser
+def test_browser_preview_comes_first_and_cancel_stops(app_url, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_app import CHROMIUM, CHROMIUM_ARGS
+
+    long_clip = write_clip(tmp_path / "long.mp4", pan(photo(), 240, (160, 96), step=0.5), 24, audio=False)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Video").click()
+        page.locator("#video-input input[type=file]").set_input_files(str(long_clip))
+        page.locator("#video-input video").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Stylize video").click()
+        page.locator("#video-preview img").wait_for(timeout=60_000)
+        assert page.locator("#video-result video").count() == 0  # the preview arrives before the clip is done
+        page.get_by_text(re.compile(r"\d+/240 frames")).first.wait_for(timeout=10_000)  # progress counts frames
+        page.get_by_role("button", name="Cancel").click()
+        page.wait_for_timeout(3000)
+        assert page.locator("#video-result video").count() == 0
+        assert "Done" not in page.locator("#video-notes").inner_text()
         browser.close()

@@ -42,7 +42,9 @@ def build_tab(library: StyleLibrary, limits: Limits | None = None) -> None:
     with gr.Row():
         clip = gr.Video(label="Clip (mp4, mov, webm, mkv)", sources=["upload"], elem_id="video-input")
         with gr.Column():
-            preview = gr.Image(type="numpy", label="Preview (first stylized frame)", interactive=False)
+            preview = gr.Image(
+                type="numpy", label="Preview (first stylized frame)", interactive=False, elem_id="video-preview"
+            )
             result = gr.Video(label="Stylized", interactive=False, elem_id="video-result")
     with gr.Row():
         style = gr.Dropdown(choices, value=choices[0][1], label="Style")
