@@ -28,13 +28,22 @@ class CheckedEditor(gr.ImageEditor):
 
 
 def editor_inputs(value: dict | None, mask_upload: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Picture and hole mask from the editor's value (brush layers) and an optional mask picture."""
+    """Picture and hole mask from the editor's value (brush layers) and an optional mask picture.
+
+    The editor sometimes returns the picture letterboxed in its square canvas (transparent
+    bars, layers of the canvas's size): both are cropped back to the picture.
+    """
     if not value or value.get("background") is None:
         raise InpaintError("upload a picture first, then paint over the part to restore")
     background = np.asarray(value["background"])
-    img = ensure_rgb_u8(background[..., :3] if background.ndim == 3 else background)
+    layers = [np.asarray(x) for x in value.get("layers") or [] if x is not None]
+    window = (slice(None), slice(None))
+    if background.ndim == 3 and background.shape[2] == 4 and background[..., 3].any():
+        ys, xs = np.nonzero(background[..., 3])
+        window = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    img = ensure_rgb_u8(background[window][..., :3] if background.ndim == 3 else background[window])
     shape = img.shape[:2]
-    mask = mask_from_layers(value.get("layers") or [], shape)
+    mask = mask_from_layers([x[window] if x.shape[:2] == background.shape[:2] else x for x in layers], shape)
     if mask_upload is not None:
         mask |= mask_from_image(mask_upload, shape)
     return img, mask
@@ -77,5 +86,3 @@ def build_tab(examples: list[Path]) -> None:
         return (img, out), out
 
     go.click(run, [editor, mask_upload, method, grow_px], [compare, result], api_name="inpaint")
-
-
