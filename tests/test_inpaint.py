@@ -158,3 +158,49 @@ def test_inpaint_endpoint(app_url, tmp_path):
     empty = {"background": handle_file(str(DAMAGED)), "layers": [], "composite": None}
     with pytest.raises(AppError, match="empty"):
         client.predict(empty, None, "telea", 0, api_name="/inpaint")
+
+
+def test_editor_letterboxed_canvas_is_cropped_back(photo):
+    """The editor may return the picture inside transparent canvas bars; the mask follows it."""
+    h, w = photo.shape[:2]
+    canvas = np.zeros((w, w, 4), np.uint8)  # square canvas, picture centred vertically
+    top = (w - h) // 2
+    canvas[top : top + h, :, :3], canvas[top : top + h, :, 3] = photo, 255
+    layer = np.zeros_like(canvas)
+    layer[top + 5 : top + 15, 20:40] = (255, 0, 255, 255)
+    img, mask = editor_inputs({"background": canvas, "layers": [layer], "composite": None}, None)
+    assert np.array_equal(img, photo)
+    assert mask.shape == (h, w) and mask.sum() == 200 and mask[5:15, 20:40].all()
+
+
+@pytest.mark.browser
+def test_browser_paint_a_stroke_and_restore(app_url, tmp_path):
+    from tests.test_app import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Inpaint").click()
+        editor = page.locator("#inpaint-editor")
+        editor.locator("input[type=file]").set_input_files(str(EXAMPLES / "inpaint" / "glacier_scratched.jpg"))
+        page.wait_for_timeout(2000)
+        editor.get_by_role("button", name="Brush", exact=True).click()
+        box = editor.locator("canvas").first.bounding_box()
+        x0, y0 = box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.45
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        for i in range(1, 21):
+            page.mouse.move(x0 + 8 * i, y0 + 3 * i)
+        page.mouse.up()
+        page.wait_for_timeout(4000)  # the editor uploads its layers before the value is complete
+        page.get_by_role("button", name="Restore").click()
+        result = page.locator("#inpaint-result img")
+        result.wait_for(timeout=90_000)
+        size = result.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert size[0] > 100 and size[1] > 100
+        shot = tmp_path / "inpaint.png"
+        result.screenshot(path=str(shot))
+        assert np.asarray(Image.open(shot).convert("RGB")).astype(float).std() > 10  # a picture, not blank
+        browser.close()
