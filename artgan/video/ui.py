@@ -69,22 +69,21 @@ def build_tab(library: StyleLibrary, limits: Limits | None = None) -> None:
                 blend_weights(style, blend_with, blend), strength, keep, stabilize, brush, limits=limits
             )
             info = probe(clip, limits)
-            dst = Path(tempfile.mkdtemp(prefix="artgan-video-")) / f"{Path(clip).stem}-stylized.mp4"
-            steps = iter_stylize_video(library, clip, dst, settings, info)
-            text, shown = describe(info), 0.0
+            text = describe(info)
             yield None, None, None, text
-            while True:
-                try:
-                    step = next(steps)
-                except StopIteration:
-                    break
-                left = f"{step.done}/{step.total} frames · about {step.seconds_left:.0f} s left"
-                progress((step.done, step.total), desc=left, unit="frames")
-                fresh = step.done == 1 or time.monotonic() - shown > PREVIEW_SECONDS
-                shown = time.monotonic() if fresh else shown
-                # yield every frame: Cancel takes effect at the next step, not at the end
-                yield (step.frame if fresh else gr.skip()), gr.skip(), gr.skip(), gr.skip()
-            yield step.frame, str(dst), str(dst), f"{text}\n\nDone: {step.done} frames."
+            # the folder goes when Gradio asks for more after the last yield, by which time it has
+            # copied the result into its own cache; on Cancel the generator is closed and it goes too
+            with tempfile.TemporaryDirectory(prefix="artgan-video-") as tmp:
+                dst = Path(tmp) / f"{Path(clip).stem}-stylized.mp4"
+                shown = 0.0
+                for step in iter_stylize_video(library, clip, dst, settings, info):
+                    left = f"{step.done}/{step.total} frames · about {step.seconds_left:.0f} s left"
+                    progress((step.done, step.total), desc=left, unit="frames")
+                    fresh = step.done == 1 or time.monotonic() - shown > PREVIEW_SECONDS
+                    shown = time.monotonic() if fresh else shown
+                    # yield every frame: Cancel takes effect at the next step, not at the end
+                    yield (step.frame if fresh else gr.skip()), gr.skip(), gr.skip(), gr.skip()
+                yield step.frame, str(dst), str(dst), f"{text}\n\nDone: {step.done} frames."
         except ArtganError as exc:
             raise gr.Error(str(exc)) from exc
 
