@@ -161,7 +161,7 @@ def test_scene_cut_and_moving_object_fall_back_to_the_fresh_frame(library):
 
 
 def test_cli_video(pan_clip, tmp_path):
-    out = tmp_path / "cli.mp4"
+    out = tmp_path / "new_folder" / "cli.mp4"
     code = (
         "import sys\n"
         "from artgan.cli import main\n"
@@ -184,6 +184,14 @@ def test_cli_video(pan_clip, tmp_path):
         timeout=120,
     )
     assert r.returncode == 1 and r.stderr.strip().count("\n") == 0 and "only audio" in r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "artgan", "video", str(pan_clip), "-s", "udnie", "-o", str(tmp_path / "x.mov")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 1 and "name it x.mp4" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.fixture(scope="module")

@@ -167,9 +167,15 @@ class Mp4Writer:
 
     def __init__(self, path: str | Path, info: VideoInfo, audio_from: str | Path | None = None, crf: int = 20) -> None:
         self.path = Path(path)
+        if self.path.suffix.lower() != ".mp4":
+            raise VideoError(f"the output is an mp4 file: name it {self.path.stem}.mp4, not {self.path.name}")
         self.fps = info.fps
         self.count = 0
-        self.container = av.open(str(self.path), "w", format="mp4", options={"movflags": "+faststart"})
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.container = av.open(str(self.path), "w", format="mp4", options={"movflags": "+faststart"})
+        except (OSError, av.error.FFmpegError) as exc:
+            raise VideoError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         self.stream = self.container.add_stream("libx264", rate=info.fps, options={"crf": str(crf), "preset": "fast"})
         self.stream.width, self.stream.height, self.stream.pix_fmt = info.out_width, info.out_height, "yuv420p"
         self.has_audio = bool(audio_from and info.has_audio)

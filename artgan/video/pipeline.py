@@ -126,6 +126,8 @@ def iter_stylize_video(
 
     Stopping the generator (close(), or dropping it) removes the half-written file.
     """
+    if Path(dst).resolve() == Path(src).resolve():
+        raise VideoError("the output would overwrite the input; choose another output name")
     info = info or probe(src, settings.limits)
     for name in settings.styles:
         library.get(name)  # a bad style name fails before any work
