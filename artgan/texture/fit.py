@@ -80,7 +80,7 @@ def fit_texture(
     lib: TextureLibrary,
     example_u8: np.ndarray,
     steps: int = 200,
-    crop: int = 128,
+    crop: int = 96,
     preview_every: int = 25,
     seed: int = 0,
 ) -> Iterator[FitProgress]:
