@@ -21,7 +21,7 @@ from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix
 from artgan.video.media import Limits, Mp4Writer, VideoInfo, probe, read_frames
 from artgan.video.temporal import Stabilizer
 
-BATCH = 4  # frames per ORT call: ~10 % faster than one at 480p on CPU (bench/bench_video.py)
+BATCH = 4  # frames per ORT call: 11 % less time per frame at 480p on an idle 2-core CPU (BENCHMARKS.md)
 
 
 class VideoCancelled(ArtganError):
