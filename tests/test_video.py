@@ -52,6 +52,9 @@ def test_silent_video_and_webm_input(library, tmp_path):
     result = stylize_video(library, webm, tmp_path / "b.mp4", VideoSettings(STARRY))
     back = read_back(tmp_path / "b.mp4")
     assert result.frames == len(back["frames"]) == 6 and back["audio"] == ["aac"]  # Opus re-encoded to AAC
+    live = write_clip(tmp_path / "rec.webm", pan(photo(), 6, (96, 64)), 24, False, "libvpx-vp9", options={"live": "1"})
+    result = stylize_video(library, live, tmp_path / "c.mp4", VideoSettings(STARRY))  # no duration in its header
+    assert result.frames == len(read_back(tmp_path / "c.mp4")["frames"]) == 6
 
 
 def test_rotation_metadata_is_applied_to_the_pixels(library, tmp_path):

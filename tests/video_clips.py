@@ -53,10 +53,12 @@ def write_clip(
     codec: str = "libx264",
     rotation: int = 0,
     audio_codec: str = "aac",
+    options: dict | None = None,
 ) -> Path:
-    """Encode RGB frames (and a 440 Hz tone as long as the video) into `path`; the suffix picks the container."""
+    """Encode RGB frames (and a 440 Hz tone as long as the video) into `path`; the suffix picks the container,
+    `options` are the muxer's (e.g. {"live": "1"}: a webm without duration, as browsers record them)."""
     fps = Fraction(fps)
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options=options or {}) as container:
         video = container.add_stream(codec, rate=fps)
         video.height, video.width = frames[0].shape[:2] if frames else (64, 64)
         video.pix_fmt = "yuv420p"

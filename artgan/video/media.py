@@ -137,7 +137,21 @@ def _duration(container, stream, fps: Fraction) -> float:
         return float(stream.duration * stream.time_base)
     if container.duration:
         return container.duration / av.time_base
-    return (stream.frames or 1) / float(fps)
+    return _demuxed_duration(container.name, fps)
+
+
+def _demuxed_duration(path: str, fps: Fraction) -> float:
+    """No duration in the header (browser-recorded webm, live streams): read packet times, no decoding."""
+    end, count = 0.0, 0
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            if packet.size:
+                count += 1
+                if packet.pts is not None and packet.time_base:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+        start = float(stream.start_time * stream.time_base) if stream.start_time and stream.time_base else 0.0
+    return max(end - start, count / float(fps))
 
 
 def read_frames(path: str | Path, info: VideoInfo) -> Iterator[np.ndarray]:
