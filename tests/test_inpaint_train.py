@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from artgan.cli import main  # noqa: E402
 from artgan.inpaint import pipeline as P  # noqa: E402
-from artgan.inpaint.masks import random_mask  # noqa: E402
+from artgan.inpaint.masks import prefill, random_mask  # noqa: E402
 from artgan.inpaint.train import load_model  # noqa: E402
 from artgan.runtime.images import read_image  # noqa: E402
 from artgan.runtime.manifest import model_entry  # noqa: E402
@@ -49,7 +49,7 @@ def test_export_then_runtime_matches_torch(tiny_run, tmp_path, monkeypatch):
     hole = random_mask(200, 264, np.random.default_rng(0), "medium") > 0
     got = P.run_network(img, hole)  # ORT, 200×264 multiples of 8 and ≤ the working size: no pad, no rescale
     _, net = load_model(out / "last.pt")
-    x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+    x = torch.from_numpy(prefill(img, hole)).permute(2, 0, 1)[None].float() / 255  # as the pipeline does
     with torch.no_grad():
         want = net(x, torch.from_numpy(hole)[None, None].float())
     want = (want[0].permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)

@@ -8,12 +8,12 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from artgan.inpaint.masks import random_mask
+from artgan.inpaint.masks import prefill, random_mask
 from artgan.training import RandomCrops
 
 
 class MaskedCrops(IterableDataset):
-    """Endless (image [3,S,S] in [0,1], mask [1,S,S] 1 = hole) pairs; masks drawn per worker."""
+    """Endless (image, classical fill, mask) triples: [3,S,S], [3,S,S] in [0,1], [1,S,S] 1 = hole."""
 
     def __init__(self, crops: RandomCrops, kind: str = "mixed") -> None:
         self.crops, self.kind = crops, kind
@@ -23,7 +23,9 @@ class MaskedCrops(IterableDataset):
         rng = np.random.default_rng((info.id if info else 0) + int.from_bytes(os.urandom(4)))
         for image in self.crops:
             size = image.shape[-1]
-            yield image, torch.from_numpy(random_mask(size, size, rng, self.kind))[None]
+            mask = random_mask(size, size, rng, self.kind)
+            filled = prefill((image.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8), mask)
+            yield image, torch.from_numpy(filled).permute(2, 0, 1).float() / 255, torch.from_numpy(mask)[None]
 
 
 def fixed_masks(count: int, size: int, seed: int = 0) -> torch.Tensor:
@@ -31,3 +33,12 @@ def fixed_masks(count: int, size: int, seed: int = 0) -> torch.Tensor:
     rng = np.random.default_rng(seed)
     kinds = ["medium", "thick", "cracks", "thin"]
     return torch.stack([torch.from_numpy(random_mask(size, size, rng, kinds[i % 4]))[None] for i in range(count)])
+
+
+def prefilled(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Classical fills of a batch ([N,3,S,S], [N,1,S,S]) → [N,3,S,S], as the data loader makes them."""
+    out = []
+    for image, mask in zip(images, masks, strict=True):
+        u8 = (image.permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+        out.append(torch.from_numpy(prefill(u8, mask[0].cpu().numpy())).permute(2, 0, 1).float() / 255)
+    return torch.stack(out).to(images.device)

@@ -96,6 +96,11 @@ MASK_KINDS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
 TRAIN_MIX = {"thin": 0.15, "medium": 0.3, "thick": 0.3, "boxes": 0.1, "cracks": 0.15}
 
 
+def prefill(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The classical fill the network starts from: OpenCV Navier–Stokes (Bertalmio et al. 2001)."""
+    return cv2.inpaint(np.ascontiguousarray(img_u8), mask.astype(np.uint8) * 255, 5, cv2.INPAINT_NS)
+
+
 def random_mask(h: int, w: int, rng: np.random.Generator, kind: str = "mixed") -> np.ndarray:
     """One mask of `kind` (or of a random kind drawn from TRAIN_MIX); never empty."""
     if kind == "mixed":

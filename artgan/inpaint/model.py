@@ -1,11 +1,12 @@
 """Inpainting generator: gated convolutions (DeepFill v2) with dilated residual blocks.
 
-Input: the picture and the mask; the hole is first filled by a push–pull pyramid (the
-mask-normalised average of the known pixels at ever coarser scales, Gortler et al. 1996),
-and the network sees that smooth fill + the mask, [N,4,H,W], and adds the detail: its
-output starts as the smooth fill rather than grey, which on a CPU budget is the difference
-between a few hundred and many thousand steps. Output: a full picture [N,3,H,W] in [0,1]
-(the pipeline keeps only its hole pixels).
+Input: the picture whose hole is already filled by a classical method (OpenCV's
+Navier–Stokes inpainting, done in numpy by the pipeline and the data loader) and the mask,
+[N,4,H,W]; the network adds what diffusion cannot: texture and structure. Its output
+starts as that fill (zero-initialised head), so training only has to improve on it, which
+on a CPU budget is the difference between a few hundred and many thousand steps (a grey
+or pyramid-filled start was still worse than the classical fill after 400 steps). Output:
+a full picture [N,3,H,W] in [0,1] (the pipeline keeps only its hole pixels).
 Gating lets each layer learn where the valid pixels are (Yu et al. 2019); dilated
 blocks at ⅛ scale (dilations up to 8) see ~400 px without FFT layers (LaMa's Fourier
 units do not export cleanly to ONNX). The last upsampling conv is plain: at full
@@ -51,22 +52,6 @@ def up(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2.0, mode="nearest")
 
 
-def pyramid_fill(image: torch.Tensor, mask: torch.Tensor, levels: int = 7) -> torch.Tensor:
-    """Push–pull fill of the hole: known pixels kept, the hole smoothly interpolated from them."""
-    colour, weight = image * (1 - mask), 1 - mask
-    pyramid = [(colour, weight)]
-    for _ in range(levels):  # pull: mask-normalised averages at ½, ¼, … scale
-        colour = F.avg_pool2d(colour, 2, ceil_mode=True)
-        weight = F.avg_pool2d(weight, 2, ceil_mode=True)
-        pyramid.append((colour, weight))
-    fill = colour / weight.clamp_min(1e-6)
-    for colour, weight in reversed(pyramid[:-1]):  # push: coarse fill where the finer level has no support
-        coarse = F.interpolate(fill, size=colour.shape[-2:], mode="bilinear", align_corners=False)
-        alpha = weight.clamp(0, 1)
-        fill = alpha * (colour / weight.clamp_min(1e-6)) + (1 - alpha) * coarse
-    return fill
-
-
 class InpaintGenerator(nn.Module):
     def __init__(self, channels: tuple[int, ...], dilations: tuple[int, ...]) -> None:
         super().__init__()
@@ -82,15 +67,15 @@ class InpaintGenerator(nn.Module):
         self.dec2 = GatedConv(c2, c1)  # ½
         self.dec1 = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c1, c0, 3), nn.ELU())  # full
         self.head = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(c0, 3, 3))
-        nn.init.zeros_(self.head[1].weight)  # start as the smooth fill itself
+        nn.init.zeros_(self.head[1].weight)  # start as the classical fill itself
         nn.init.zeros_(self.head[1].bias)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        # image [N,3,H,W] in [0,1], mask [N,1,H,W] with 1 = hole; H, W multiples of STRIDE, ≥ MIN_SIDE
-        smooth = pyramid_fill(image, mask)
-        h = self.blocks(self.encoder(torch.cat([smooth, mask], dim=1)))
+        # image [N,3,H,W] in [0,1] with the hole pre-filled, mask [N,1,H,W] with 1 = hole;
+        # H, W multiples of STRIDE, ≥ MIN_SIDE
+        h = self.blocks(self.encoder(torch.cat([image, mask], dim=1)))
         h = self.dec1(up(self.dec2(up(self.dec3(up(h))))))
-        return (smooth + self.head(h)).clamp(0, 1)  # [N,3,H,W] in [0,1]: the smooth fill plus detail
+        return (image + self.head(h)).clamp(0, 1)  # [N,3,H,W] in [0,1]: the classical fill plus detail
 
 
 def build(cfg: InpaintConfig) -> InpaintGenerator:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from artgan.errors import ArtganError
+from artgan.inpaint.masks import prefill
 from artgan.runtime.images import ensure_rgb_u8, pad_to_multiple, read_image
 from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
 from artgan.runtime.sessions import get_session
@@ -120,6 +121,7 @@ def run_network(img_u8: np.ndarray, hole: np.ndarray) -> np.ndarray:
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
     small = cv2.resize(img_u8, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     small_hole = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+    small = prefill(small, small_hole)  # the network refines a classical fill
     x, pads = pad_to_multiple(small.astype(np.float32).transpose(2, 0, 1)[None] / 255.0, stride)
     m, _ = pad_to_multiple(small_hole.astype(np.float32)[None, None], stride)
     out = sess.run(None, {"image": x, "mask": m})[0][0, :, :sh, :sw]

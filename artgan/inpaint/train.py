@@ -20,7 +20,7 @@ from tqdm import tqdm
 from artgan.datasets import list_images, split
 from artgan.features.networks import build_feature_net
 from artgan.inpaint.config import InpaintConfig
-from artgan.inpaint.data import MaskedCrops, fixed_masks
+from artgan.inpaint.data import MaskedCrops, fixed_masks, prefilled
 from artgan.inpaint.model import InpaintGenerator, build
 from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.nets.discriminators import PatchDiscriminator
@@ -58,9 +58,9 @@ class InpaintTrainer:
         losses["total"] = total
         return losses
 
-    def step(self, image: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
-        image, mask = image.to(self.device), mask.to(self.device)
-        out = self.net(image, mask)
+    def step(self, image: torch.Tensor, filled: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+        image, filled, mask = image.to(self.device), filled.to(self.device), mask.to(self.device)
+        out = self.net(filled, mask)
         composite = out * mask + image * (1 - mask)
         losses = self.generator_losses(image, mask, out)
         if self.cfg.adversarial > 0:
@@ -101,11 +101,12 @@ class InpaintTrainer:
 
     @torch.no_grad()
     def sample(self, images: torch.Tensor, masks: torch.Tensor, path: Path) -> None:
-        """Rows: originals, masked inputs, composites."""
+        """Rows: originals, masked inputs, classical fills, the network's composites."""
         self.net.eval()
-        out = self.net(images, masks)
+        filled = prefilled(images, masks)
+        out = self.net(filled, masks)
         self.net.train()
-        save_grid([images, images * (1 - masks) + masks, out * masks + images * (1 - masks)], path)
+        save_grid([images, images * (1 - masks) + masks, filled, out * masks + images * (1 - masks)], path)
 
 
 def load_model(checkpoint: Path) -> tuple[InpaintConfig, InpaintGenerator]:
@@ -168,10 +169,10 @@ def run(args: argparse.Namespace) -> Path:
     preview_masks = fixed_masks(len(preview), cfg.crop).to(trainer.device)
     bar = tqdm(total=args.steps, initial=trainer.step_count, desc="inpaint", dynamic_ncols=True)
     started = time.time()
-    for image, mask in loader:
+    for image, filled, mask in loader:
         if trainer.step_count >= args.steps:
             break
-        losses = trainer.step(image, mask)
+        losses = trainer.step(image, filled, mask)
         bar.update(1)
         bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"})
         if trainer.step_count % args.ckpt_every == 0 or trainer.step_count == args.steps:
