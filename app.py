@@ -14,7 +14,8 @@ import gradio as gr
 from artgan.inpaint import ui as inpaint_ui
 from artgan.runtime.sessions import describe_device
 from artgan.stylize import ui as stylize_ui
-from artgan.stylize.pipeline import StyleLibrary
+from artgan.stylize.pipeline import StyleLibrary, library_for
+from artgan.texture import ui as texture_ui
 from artgan.video import ui as video_ui
 
 ROOT = Path(__file__).resolve().parent
@@ -24,7 +25,8 @@ MAX_UPLOAD = os.environ.get("ARTGAN_MAX_UPLOAD", "25mb")
 CONCURRENCY = int(os.environ.get("ARTGAN_CONCURRENCY", "2"))
 
 
-def build_demo(library: StyleLibrary) -> gr.Blocks:
+def build_demo(library: StyleLibrary, fast_library: StyleLibrary) -> gr.Blocks:
+    """`fast_library`: the distilled network's styles (video needs the speed), else `library` itself."""
     with gr.Blocks(title="artgan — art AI studio") as demo:
         gr.Markdown("# artgan\nPaint photos like the masters, restore artworks, make textures, stylize video.")
         with gr.Tabs():
@@ -33,9 +35,9 @@ def build_demo(library: StyleLibrary) -> gr.Blocks:
             with gr.Tab("Inpaint", id="inpaint"):
                 inpaint_ui.build_tab(INPAINT_EXAMPLES)
             with gr.Tab("Texture", id="texture"):
-                gr.Markdown("Texture synthesis of any size: coming in the next release.")
+                texture_ui.build_tab()
             with gr.Tab("Video", id="video"):
-                video_ui.build_tab(library)
+                video_ui.build_tab(fast_library)
         gr.Markdown(
             f"<small>Running on {describe_device()} · paintings are public domain; "
             "photo credits in examples/README.md</small>",
@@ -45,9 +47,10 @@ def build_demo(library: StyleLibrary) -> gr.Blocks:
 
 
 def main() -> None:
-    library = StyleLibrary()
+    library, fast_library = StyleLibrary(), library_for(fast=True)
     library.warm_up()
-    demo = build_demo(library)
+    fast_library.warm_up()
+    demo = build_demo(library, fast_library)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

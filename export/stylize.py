@@ -71,9 +71,11 @@ def export_network(net: StyleTransferNet, path: Path) -> float:
     )
 
 
-def style_entries(bank_table: torch.Tensor, styles: tuple[str, ...], paintings: Path, weights: Path) -> list[dict]:
-    """Write styles/<id>.npy (+ thumbnail when the painting is at hand); manifest rows."""
-    out_dir = weights / "styles"
+def style_entries(
+    bank_table: torch.Tensor, styles: tuple[str, ...], paintings: Path, weights: Path, folder: str = "styles"
+) -> list[dict]:
+    """Write <folder>/<id>.npy (+ thumbnail when the painting is at hand); manifest rows."""
+    out_dir = weights / folder
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, style_id in enumerate(styles):
@@ -82,7 +84,7 @@ def style_entries(bank_table: torch.Tensor, styles: tuple[str, ...], paintings: 
         row = {
             "id": style_id,
             **painting_credit(style_id),
-            "params": f"styles/{style_id}.npy",
+            "params": f"{folder}/{style_id}.npy",
             "params_sha256": sha256_of(params),
             "adversarial": False,
         }
@@ -90,7 +92,7 @@ def style_entries(bank_table: torch.Tensor, styles: tuple[str, ...], paintings: 
         if matches:
             save_thumbnail(matches[0], out_dir / f"{style_id}.jpg")
         if (out_dir / f"{style_id}.jpg").exists():
-            row["thumbnail"] = f"styles/{style_id}.jpg"
+            row["thumbnail"] = f"{folder}/{style_id}.jpg"
             row["thumbnail_sha256"] = sha256_of(out_dir / f"{style_id}.jpg")
         rows.append(row)
     return rows
@@ -99,13 +101,15 @@ def style_entries(bank_table: torch.Tensor, styles: tuple[str, ...], paintings: 
 def run(args: argparse.Namespace) -> Path:
     cfg, net, bank = load_model(Path(args.checkpoint))
     weights = Path(args.weights)
-    onnx_path = weights / "stylize.onnx"
+    model_id = args.model_id
+    onnx_path = weights / f"{model_id}.onnx"
+    folder = "styles" if model_id == "stylize" else f"styles_{model_id.removeprefix('stylize_')}"
     error = export_network(net, onnx_path)
     step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
     entry = {
-        "id": "stylize",
+        "id": model_id,
         "task": "stylize",
-        "file": "stylize.onnx",
+        "file": onnx_path.name,
         "sha256": sha256_of(onnx_path),
         "size_bytes": onnx_path.stat().st_size,
         "inputs": [
@@ -140,14 +144,14 @@ def run(args: argparse.Namespace) -> Path:
             "parity_max_abs_error": error,
             "command": "artgan " + " ".join(shlex.quote(a) for a in args.argv),
         },
-        "styles": style_entries(bank.table.weight.detach(), cfg.styles, Path(args.styles), weights),
+        "styles": style_entries(bank.table.weight.detach(), cfg.styles, Path(args.styles), weights, folder),
     }
     if args.ship_checkpoint:  # lets the next run resume or fine-tune without retraining
-        shipped = weights / "checkpoints" / "stylize.pt"
+        shipped = weights / "checkpoints" / f"{model_id}.pt"
         shipped.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(args.checkpoint, shipped)
         entry["checkpoint"] = {
-            "file": "checkpoints/stylize.pt",
+            "file": f"checkpoints/{model_id}.pt",
             "sha256": sha256_of(shipped),
             "note": "PyTorch checkpoint (weights, style bank, optimiser): resume with --resume",
         }
@@ -160,6 +164,12 @@ def run(args: argparse.Namespace) -> Path:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="training checkpoint (…/last.pt)")
+    p.add_argument(
+        "--model-id",
+        default="stylize",
+        choices=["stylize", "stylize_fast"],
+        help="stylize (the quality network) or stylize_fast (the distilled one used for video and --fast)",
+    )
     p.add_argument("--styles", default="../shared/data/styles", help="paintings, for thumbnails")
     p.add_argument("--weights", default=str(WEIGHTS_DIR), help="weights folder holding manifest.json")
     p.add_argument("--train-command", default="", help="training command to record in the manifest")

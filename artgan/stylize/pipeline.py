@@ -21,10 +21,11 @@ from artgan.runtime.images import (
     resize_u8,
     to_nchw,
 )
-from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
+from artgan.runtime.manifest import WEIGHTS_DIR, load_manifest, model_entry, verified_path
 from artgan.runtime.sessions import get_session, warm_up
 
-MODEL_ID = "stylize"
+MODEL_ID = "stylize"  # the quality network (Stylize tab, CLI default)
+FAST_MODEL_ID = "stylize_fast"  # the distilled fast network (video, `--fast`), when shipped
 MAX_SIDE = 4096
 TILE = 1024  # larger pictures run in tiles of this side…
 MARGIN = 48  # …with this much context around each (a multiple of the stride)
@@ -50,9 +51,9 @@ def user_styles_dir() -> Path:
 class StyleLibrary:
     """The shipped styles of the manifest plus the user's learned ones, by id."""
 
-    def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None) -> None:
+    def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None, model_id: str = MODEL_ID) -> None:
         self.weights_dir = Path(weights_dir)
-        self.entry = model_entry(MODEL_ID, self.weights_dir)
+        self.entry = model_entry(model_id, self.weights_dir)
         self.model_path = verified_path(self.entry["file"], self.entry["sha256"], self.weights_dir)
         self.stride = int(self.entry["stride"])
         self.styles: dict[str, Style] = {}
@@ -111,6 +112,12 @@ class StyleLibrary:
     def warm_up(self) -> None:
         vec = next(iter(self.styles.values())).params
         warm_up(self.session(), network_feeds(np.zeros((1, 3, 64, 64), np.float32), vec))
+
+
+def library_for(fast: bool, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None) -> StyleLibrary:
+    """The fast network's styles when asked for and shipped, else the quality network's."""
+    shipped = {m["id"] for m in load_manifest(weights_dir).get("models", [])}
+    return StyleLibrary(weights_dir, user_dir, FAST_MODEL_ID if fast and FAST_MODEL_ID in shipped else MODEL_ID)
 
 
 def parse_style_spec(spec: str) -> dict[str, float]:
