@@ -54,7 +54,7 @@ def bench_torch(checkpoint: Path, size: int, repeats: int) -> float:
         return median_time(lambda: net(x, s), repeats)
 
 
-def bench_pipeline_memory(side: int, brush: float) -> tuple[float, float]:
+def bench_pipeline_memory(side: int, brush: float, model_id: str = "stylize") -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of a fresh process stylizing a side×side picture end to end.
 
     A child process, so the peak belongs to this one job; brush 0.25 at 4096 px runs the
@@ -63,7 +63,8 @@ def bench_pipeline_memory(side: int, brush: float) -> tuple[float, float]:
     code = (
         "import numpy as np, re, time\n"
         "from artgan.stylize.pipeline import StyleLibrary, stylize\n"
-        f"lib = StyleLibrary(); img = np.zeros(({side}, {side}, 3), np.uint8); img[::7] = 200; img[:, ::5] = 90\n"
+        f"lib = StyleLibrary(model_id={model_id!r})\n"
+        f"img = np.zeros(({side}, {side}, 3), np.uint8); img[::7] = 200; img[:, ::5] = 90\n"
         f"t = time.perf_counter(); stylize(lib, img, {{lib.names()[0]: 1.0}}, max_side=None, brush_scale={brush})\n"
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec from the parent
         "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
@@ -96,11 +97,12 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--checkpoint", type=Path, default=None, help="training checkpoint for the PyTorch eager column")
     p.add_argument("--tiled", type=int, default=4096, help="side of the end-to-end tiled run (time + peak memory)")
+    p.add_argument("--model-id", default="stylize", help="stylize (quality) or stylize_fast (distilled)")
     args = p.parse_args()
-    library = StyleLibrary()
+    library = StyleLibrary(model_id=args.model_id)
     threads = os.environ.get("ARTGAN_THREADS", "all")
     print(
-        f"stylize network · {datetime.date.today()} · {cpu_name()} · {os.cpu_count()} cores · "
+        f"{args.model_id} network · {datetime.date.today()} · {cpu_name()} · {os.cpu_count()} cores · "
         f"ORT {ort.__version__} threads={threads}\n"
     )
     print("| size | ORT CPU (s) | PyTorch eager CPU (s) | ORT speed-up | ORT CUDA (s) |")
@@ -120,7 +122,7 @@ def main() -> None:
     print("| brush scale | network runs at | time (s) | peak RSS (MiB) |")
     print("|---|---|---|---|")
     for brush in (1.0, 0.25):
-        seconds, peak = bench_pipeline_memory(args.tiled, brush)
+        seconds, peak = bench_pipeline_memory(args.tiled, brush, args.model_id)
         work = min(args.tiled, 1024) / brush
         how = f"{work:.0f}² in 1024 px tiles" if work > 1024 else f"{work:.0f}², one pass"
         print(f"| {brush} | {how} | {seconds:.2f} | {peak:.0f} |")

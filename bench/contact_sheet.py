@@ -31,8 +31,9 @@ def main() -> None:
     p.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "contact_sheet.jpg")
     p.add_argument("--side", type=int, default=256, help="cell size in pixels")
     p.add_argument("--work", type=int, default=512, help="long side the network runs at")
+    p.add_argument("--model-id", default="stylize", help="stylize (quality) or stylize_fast (distilled)")
     args = p.parse_args()
-    library = StyleLibrary()
+    library = StyleLibrary(model_id=args.model_id)
     photos = [read_image(f) for f in sorted((ROOT / "examples").glob("*.jpg"))]
     styles = list(library.styles.values())
     side, label = args.side, 18
