@@ -115,12 +115,16 @@ def main() -> None:
     for side in args.sizes:
         seconds, peak = time_and_memory(side, args.repeats if side < 4096 else 1)
         print(f"| {side}² | {seconds:.2f} | {peak:.0f} |")
-    print("\n| texture | seam ratio tiled (≤ 1.2) | seam ratio not tiled | seed diff | gen NN RMS | real NN RMS |")
+    print(
+        "\n| texture | seam ratio tiled (≤ 1.2, median of 5 seeds) | not tiled | seed diff | gen NN RMS | real NN RMS |"
+    )
     print("|---|---|---|---|---|---|")
     for spec in specs:
         tid = texture_id(spec)
-        tiled = seam_ratio(generate(lib, tid, 512, 512, seed=5, tile=True))
-        plain = seam_ratio(generate(lib, tid, 512, 512, seed=5))
+        # one row/column pair is noisy on strongly oriented textures (a plank edge may fall on
+        # the seam), so the median over five seeds
+        tiled = float(np.median([seam_ratio(generate(lib, tid, 512, 512, seed=s, tile=True)) for s in range(5)]))
+        plain = float(np.median([seam_ratio(generate(lib, tid, 512, 512, seed=s)) for s in range(5)]))
         d = diversity(lib, spec, short_side)
         print(f"| {tid} | {tiled:.2f} | {plain:.2f} | {d['seed_diff']:.1f} | {d['gen_nn']:.3f} | {d['real_nn']:.3f} |")
     grid(lib, specs, short_side, Path(args.grid))

@@ -54,6 +54,7 @@ def app_url(tmp_path_factory):
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ARTGAN_THREADS": "1",
         "ARTGAN_USER_STYLES": str(tmp_path_factory.mktemp("user_styles")),  # never the user's own folder
+        "ARTGAN_USER_TEXTURES": str(tmp_path_factory.mktemp("user_textures")),
     }
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
