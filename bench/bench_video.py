@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from artgan.runtime.images import save_png  # noqa: E402
 from artgan.runtime.sessions import active_provider  # noqa: E402
-from artgan.stylize.pipeline import StyleLibrary  # noqa: E402
+from artgan.stylize.pipeline import library_for  # noqa: E402
 from artgan.video.media import Limits, Mp4Writer, probe, read_frames  # noqa: E402
 from artgan.video.pipeline import FramePainter, VideoSettings, stylize_frames, stylize_video  # noqa: E402
 from artgan.video.temporal import FlickerMeter, Stabilizer  # noqa: E402
@@ -104,14 +104,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench_video"))
     parser.add_argument("--frames", type=int, default=16, help="frames per throughput clip")
+    parser.add_argument("--quality", action="store_true", help="the quality network (default: the fast one)")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the flicker measurements")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    library = StyleLibrary()
-    print(f"provider: {active_provider(library.session())}")
+    library = library_for(fast=not args.quality)
+    print(f"network: {library.entry['id']} · provider: {active_provider(library.session())}")
 
-    rows = [flicker(library, "pan", pan(photo(), 48, (480, 270), step=2.5), out)]
-    if FLOWER.is_file():
+    rows = [] if args.throughput_only else [flicker(library, "pan", pan(photo(), 48, (480, 270), step=2.5), out)]
+    if FLOWER.is_file() and not args.throughput_only:
         info = probe(FLOWER, Limits(max_side=480))
         rows.append(flicker(library, "flower", list(read_frames(FLOWER, info)), out))
     head = ["clip", "size", "frames", "per-frame", "stab. 0.5", "0.8", "0.9 (default)", "1.0", "0.9 / per-frame"]
