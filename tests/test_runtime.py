@@ -88,12 +88,15 @@ def test_bad_device_setting(monkeypatch):
 
 
 def test_manifest_records_training_and_export_facts():
-    entry = json.loads((WEIGHTS / "manifest.json").read_text())["models"][0]
-    assert entry["export"]["parity_max_abs_error"] <= 1e-3
-    assert entry["training"]["steps"] > 0
-    if "checkpoint" in entry:
-        assert sha256_of(WEIGHTS / entry["checkpoint"]["file"]) == entry["checkpoint"]["sha256"]
-    assert entry["export"]["command"].startswith("artgan export stylize --checkpoint")
-    for style in entry["styles"]:
-        assert sha256_of(WEIGHTS / style["params"]) == style["params_sha256"]
-        assert (WEIGHTS / style["thumbnail"]).exists()
+    models = json.loads((WEIGHTS / "manifest.json").read_text())["models"]
+    assert {m["id"] for m in models} >= {"stylize", "stylize_fast", "inpaint", "texture"}
+    for entry in models:
+        assert entry["export"]["parity_max_abs_error"] <= 1e-3
+        assert entry["training"]["steps"] > 0
+        assert entry["size_bytes"] < 10_000_000  # Spaces refuse larger files without LFS
+        if "checkpoint" in entry:
+            assert sha256_of(WEIGHTS / entry["checkpoint"]["file"]) == entry["checkpoint"]["sha256"]
+        assert entry["export"]["command"].startswith(f"artgan export {entry['task']} --")
+        for style in entry.get("styles", []):
+            assert sha256_of(WEIGHTS / style["params"]) == style["params_sha256"]
+            assert (WEIGHTS / style["thumbnail"]).exists()
