@@ -17,48 +17,6 @@ TRAIN_HINT = "this command needs the training extra: pip install '.[train]'"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def _train_stylize(args: argparse.Namespace) -> None:
-    from artgan.stylize.train import run
-
-    run(args)
-
-
-def _distill_stylize(args: argparse.Namespace) -> None:
-    from artgan.stylize.distill import run
-
-    run(args)
-
-
-def _train_inpaint(args: argparse.Namespace) -> None:
-    from artgan.inpaint.train import run
-
-    run(args)
-
-
-def _export_inpaint(args: argparse.Namespace) -> None:
-    from export.inpaint import run
-
-    run(args)
-
-
-def _export_stylize(args: argparse.Namespace) -> None:
-    from export.stylize import run
-
-    run(args)
-
-
-def _train_texture(args: argparse.Namespace) -> None:
-    from artgan.texture.train import run
-
-    run(args)
-
-
-def _export_texture(args: argparse.Namespace) -> None:
-    from export.texture import run
-
-    run(args)
-
-
 def _stylize(args: argparse.Namespace) -> None:
     from artgan.runtime.images import read_image, save_png
     from artgan.stylize.pipeline import library_for, parse_style_spec, stylize
@@ -277,43 +235,44 @@ def _add_texture_parser(sub) -> None:
     p.set_defaults(func=_fit_texture)
 
 
+# (command, task, torch-side module with add_arguments() and run(), help)
+TORCH_COMMANDS = [
+    ("train", "stylize", "artgan.stylize.train", "multi-style transfer network with conditional instance norm"),
+    ("train", "stylize-distill", "artgan.stylize.distill", "distil a trained stylize network into a faster one"),
+    ("train", "texture", "artgan.texture.train", "multi-texture spatial GAN (PSGAN-style), any output size"),
+    ("train", "inpaint", "artgan.inpaint.train", "gated-convolution inpainting GAN with an SN-PatchGAN discriminator"),
+    ("export", "stylize", "export.stylize", "write weights/stylize.onnx and the style parameter files"),
+    ("export", "texture", "export.texture", "write weights/texture.onnx, texture codes and thumbnails"),
+    ("export", "inpaint", "export.inpaint", "write weights/inpaint.onnx and its manifest entry"),
+]
+
+
 def _add_train_parsers(sub) -> None:
-    train = sub.add_parser("train", help="train a model (needs the train extra)")
-    tasks = train.add_subparsers(dest="task", required=True, metavar="TASK")
-    p = tasks.add_parser("stylize", help="multi-style transfer network with conditional instance norm")
-    _with_torch_args(p, "artgan.stylize.train")
-    p.set_defaults(func=_train_stylize)
-    p = tasks.add_parser("stylize-distill", help="distil a trained stylize network into a faster one")
-    _with_torch_args(p, "artgan.stylize.distill")
-    p.set_defaults(func=_distill_stylize)
-    p = tasks.add_parser("texture", help="multi-texture spatial GAN (PSGAN-style), any output size")
-    _with_torch_args(p, "artgan.texture.train")
-    p.set_defaults(func=_train_texture)
-    p = tasks.add_parser("inpaint", help="gated-convolution inpainting GAN with an SN-PatchGAN discriminator")
-    _with_torch_args(p, "artgan.inpaint.train")
-    p.set_defaults(func=_train_inpaint)
-    export = sub.add_parser("export", help="export a checkpoint to ONNX + manifest (needs the train extra)")
-    tasks = export.add_subparsers(dest="task", required=True, metavar="TASK")
-    p = tasks.add_parser("stylize", help="write weights/stylize.onnx and the style parameter files")
-    _with_torch_args(p, "export.stylize")
-    p.set_defaults(func=_export_stylize)
-    p = tasks.add_parser("texture", help="write weights/texture.onnx, texture codes and thumbnails")
-    _with_torch_args(p, "export.texture")
-    p.set_defaults(func=_export_texture)
-    p = tasks.add_parser("inpaint", help="write weights/inpaint.onnx and its manifest entry")
-    _with_torch_args(p, "export.inpaint")
-    p.set_defaults(func=_export_inpaint)
+    helps = {
+        "train": "train a model (needs the train extra)",
+        "export": "export a checkpoint to ONNX + manifest (needs the train extra)",
+    }
+    tasks = {}
+    for command, help_text in helps.items():
+        tasks[command] = sub.add_parser(command, help=help_text).add_subparsers(
+            dest="task", required=True, metavar="TASK"
+        )
+    for command, task, module, help_text in TORCH_COMMANDS:
+        _with_torch_args(tasks[command].add_parser(task, help=help_text), module)
 
 
 def _with_torch_args(p: argparse.ArgumentParser, module: str) -> None:
-    """Add a torch-side module's options; without torch, the command explains itself."""
+    """Add a torch-side module's options and its `run`; without torch, the command explains itself."""
     import importlib
 
     try:
-        importlib.import_module(module).add_arguments(p)
+        mod = importlib.import_module(module)
     except ImportError:
         p.add_argument("rest", nargs=argparse.REMAINDER, help=TRAIN_HINT)
         p.set_defaults(func=_missing_torch)
+        return
+    mod.add_arguments(p)
+    p.set_defaults(func=mod.run)
 
 
 def _missing_torch(_: argparse.Namespace) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
+from tqdm import tqdm
 
 from artgan.datasets import load_rgb, random_crop
 from artgan.errors import ArtganError
@@ -85,3 +88,37 @@ def save_grid(rows: list[torch.Tensor], path: Path) -> None:
     arr = (sheet.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(arr).save(path)
+
+
+def fit(
+    trainer,
+    loader: Iterable,
+    steps: int,
+    out: Path,
+    ckpt_every: int,
+    sample_every: int,
+    sample: Callable[[Path], None],
+    desc: str,
+) -> Path:
+    """The loop every trainer shares: `trainer.step(*batch)` until `steps`, progress bar,
+    atomic checkpoints to OUT/last.pt (resumable), a sample grid every `sample_every` steps.
+
+    `trainer` has `step_count`, `step(...) -> dict of losses` and `state() -> dict`.
+    """
+    last = out / "last.pt"
+    bar = tqdm(total=steps, initial=trainer.step_count, desc=desc, dynamic_ncols=True)
+    started = time.time()
+    for batch in loader:
+        if trainer.step_count >= steps:
+            break
+        losses = trainer.step(*batch) if isinstance(batch, list | tuple) else trainer.step(batch)
+        bar.update(1)
+        bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"})
+        if trainer.step_count % ckpt_every == 0 or trainer.step_count == steps:
+            save_checkpoint(last, trainer.state())
+        if trainer.step_count % sample_every == 0:
+            sample(out / "samples" / f"step{trainer.step_count:06d}.png")
+    bar.close()
+    save_checkpoint(last, trainer.state())
+    print(f"trained {trainer.step_count} steps in {time.time() - started:.0f} s → {last}")
+    return last

@@ -8,14 +8,12 @@ top complaint about LaMa) and an SN-PatchGAN adversarial term (hinge or the seed
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from artgan.datasets import list_images, split
 from artgan.features.networks import build_feature_net
@@ -24,7 +22,7 @@ from artgan.inpaint.data import MaskedCrops, fixed_masks, prefilled
 from artgan.inpaint.model import InpaintGenerator, build
 from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.nets.discriminators import PatchDiscriminator
-from artgan.training import FixedImages, RandomCrops, load_checkpoint, pick_device, save_checkpoint, save_grid
+from artgan.training import FixedImages, RandomCrops, fit, load_checkpoint, pick_device, save_grid
 
 
 def masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -167,19 +165,13 @@ def run(args: argparse.Namespace) -> Path:
     )
     preview = torch.stack(list(FixedImages((test_files or train_files)[:6], cfg.crop))).to(trainer.device)
     preview_masks = fixed_masks(len(preview), cfg.crop).to(trainer.device)
-    bar = tqdm(total=args.steps, initial=trainer.step_count, desc="inpaint", dynamic_ncols=True)
-    started = time.time()
-    for image, filled, mask in loader:
-        if trainer.step_count >= args.steps:
-            break
-        losses = trainer.step(image, filled, mask)
-        bar.update(1)
-        bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items() if k != "total"})
-        if trainer.step_count % args.ckpt_every == 0 or trainer.step_count == args.steps:
-            save_checkpoint(last, trainer.state())
-        if trainer.step_count % args.sample_every == 0:
-            trainer.sample(preview, preview_masks, out / "samples" / f"step{trainer.step_count:06d}.png")
-    bar.close()
-    save_checkpoint(last, trainer.state())
-    print(f"trained {trainer.step_count} steps in {time.time() - started:.0f} s → {last}")
-    return last
+    return fit(
+        trainer,
+        loader,
+        args.steps,
+        out,
+        args.ckpt_every,
+        args.sample_every,
+        lambda path: trainer.sample(preview, preview_masks, path),
+        "inpaint",
+    )

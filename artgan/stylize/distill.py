@@ -10,20 +10,18 @@ losses and `artgan export stylize` ships it.
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from artgan.datasets import list_images, split
 from artgan.features.networks import build_feature_net
 from artgan.stylize.model import ARCHS, build
 from artgan.stylize.train import load_model
-from artgan.training import FixedImages, RandomCrops, load_checkpoint, pick_device, save_checkpoint, save_grid
+from artgan.training import FixedImages, RandomCrops, fit, load_checkpoint, pick_device, save_grid
 
 FEATURE_LAYERS = (0, 1, 2)
 
@@ -156,19 +154,6 @@ def run(args: argparse.Namespace) -> Path:
         worker_init_fn=lambda _: torch.set_num_threads(1),
     )
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], args.crop)))
-    bar = tqdm(total=args.steps, initial=d.step_count, desc="distil", dynamic_ncols=True)
-    started = time.time()
-    for batch in loader:
-        if d.step_count >= args.steps:
-            break
-        losses = d.step(batch)
-        bar.update(1)
-        bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
-        if d.step_count % args.ckpt_every == 0:
-            save_checkpoint(last, d.state())
-        if d.step_count % args.sample_every == 0:
-            d.sample(preview, out / "samples" / f"step{d.step_count:06d}.png")
-    bar.close()
-    save_checkpoint(last, d.state())
-    print(f"distilled {d.step_count} steps in {time.time() - started:.0f} s → {last}")
-    return last
+    return fit(
+        d, loader, args.steps, out, args.ckpt_every, args.sample_every, lambda path: d.sample(preview, path), "distil"
+    )

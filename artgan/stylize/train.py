@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from artgan.datasets import list_images, load_rgb, split
 from artgan.errors import ArtganError
@@ -24,9 +22,9 @@ from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build
 from artgan.training import (
     FixedImages,
     RandomCrops,
+    fit,
     load_checkpoint,
     pick_device,
-    save_checkpoint,
     save_grid,
 )
 
@@ -296,19 +294,13 @@ def run(args: argparse.Namespace) -> Path:
         worker_init_fn=lambda _: torch.set_num_threads(1),
     )
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
-    bar = tqdm(total=args.steps, initial=trainer.step_count, desc="stylize", dynamic_ncols=True)
-    started = time.time()
-    for batch in loader:
-        if trainer.step_count >= args.steps:
-            break
-        losses = trainer.step(batch)
-        bar.update(1)
-        bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
-        if trainer.step_count % args.ckpt_every == 0 or trainer.step_count == args.steps:
-            save_checkpoint(last, trainer.state())
-        if trainer.step_count % args.sample_every == 0:
-            trainer.sample(preview, out / "samples" / f"step{trainer.step_count:06d}.png")
-    bar.close()
-    save_checkpoint(last, trainer.state())
-    print(f"trained {trainer.step_count} steps in {time.time() - started:.0f} s → {last}")
-    return last
+    return fit(
+        trainer,
+        loader,
+        args.steps,
+        out,
+        args.ckpt_every,
+        args.sample_every,
+        lambda path: trainer.sample(preview, path),
+        "stylize",
+    )
