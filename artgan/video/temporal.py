@@ -90,22 +90,34 @@ class FlowPair:
         return self.dis.calc(cur_gray, prev_gray, None), self.dis.calc(prev_gray, cur_gray, None)
 
 
-def _restore_detail(blend: np.ndarray, fresh: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def _high_pass(img: np.ndarray) -> np.ndarray:
+    """Detail of an image, float32: itself minus its σ=1 Gaussian blur."""
+    img = img.astype(np.float32)
+    return cv2.subtract(img, cv2.GaussianBlur(img, (0, 0), 1.0))
+
+
+def _restore_detail(blend_u8: np.ndarray, fresh_u8: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Give back the stroke contrast that averaging frames took away (an adaptive unsharp mask).
 
     Strokes of successive frames do not line up exactly, so their weighted mean is softer than
     any one of them. The high-pass part of the blend is amplified until its energy over the
     blended pixels matches the fresh stylization's (never more than MAX_SHARPEN×), in proportion
-    to each pixel's blend weight; a static scene, whose strokes do line up, gets almost none.
+    to each pixel's blend weight [H,W] in [0,1]; a static scene, whose strokes do line up, gets
+    almost none. OpenCV does the full-frame arithmetic: numpy temporaries made this step cost
+    as much as the network at 480p.
     """
-    detail = blend - cv2.GaussianBlur(blend, (0, 0), 1.0)
-    fresh_detail = fresh - cv2.GaussianBlur(fresh, (0, 0), 1.0)
-    w = weight[..., 0] > 0.5
-    if not w.any():
-        return (blend + 0.5).astype(np.uint8)
-    gain = np.sqrt(float((fresh_detail[w] ** 2).mean()) / max(1e-6, float((detail[w] ** 2).mean()))) - 1
-    gain = min(max(gain, 0.0), MAX_SHARPEN)
-    return np.clip(blend + gain * weight * detail + 0.5, 0, 255).astype(np.uint8)
+    blended = (weight > 0.5).astype(np.uint8)
+    if not blended.any():
+        return blend_u8
+    detail = _high_pass(blend_u8)
+    energy = sum(cv2.mean(cv2.multiply(detail, detail), blended)[:3])
+    fresh = _high_pass(fresh_u8)
+    fresh_energy = sum(cv2.mean(cv2.multiply(fresh, fresh), blended)[:3])
+    gain = min(max(np.sqrt(fresh_energy / max(1e-6, energy)) - 1, 0.0), MAX_SHARPEN)
+    if gain == 0.0:
+        return blend_u8
+    detail *= (gain * weight)[..., None]
+    return cv2.add(blend_u8, detail, dtype=cv2.CV_8U)  # saturating, rounded
 
 
 class Stabilizer:
@@ -136,13 +148,15 @@ class Stabilizer:
         mask = reliable(back, fwd, small, prev[0])
         if mask.mean() < CUT_RELIABLE:
             return self._restart(stylized_u8, cut=True)
-        alpha = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0) * (self.strength * MAX_BLEND)
-        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+        trust = cv2.resize(
+            cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0), (w, h), interpolation=cv2.INTER_LINEAR
+        )
+        alpha = trust * np.float32(self.strength * MAX_BLEND)
         # bicubic: the carried frame is resampled every frame, and bilinear would blur it away
-        carried = warp(self.prev_out, resize_flow(back, w, h), cv2.INTER_CUBIC).astype(np.float32)
-        blend = alpha * carried + (1 - alpha) * stylized_u8.astype(np.float32)
-        self.prev_out = (blend + 0.5).astype(np.uint8)  # carried on unsharpened, or sharpening would compound
-        return _restore_detail(blend, stylized_u8.astype(np.float32), alpha / (self.strength * MAX_BLEND))
+        carried = warp(self.prev_out, resize_flow(back, w, h), cv2.INTER_CUBIC)
+        blend = cv2.blendLinear(carried, stylized_u8, alpha, 1 - alpha)  # per-pixel weights, rounded to uint8
+        self.prev_out = blend  # carried on unsharpened, or sharpening would compound
+        return _restore_detail(blend, stylized_u8, trust)
 
     def _restart(self, stylized_u8: np.ndarray, cut: bool) -> np.ndarray:
         """First frame, a scene cut or stabilisation off: the fresh stylization as it is."""
