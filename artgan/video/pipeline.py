@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -134,13 +135,28 @@ def iter_stylize_video(
     painter = FramePainter(library, settings, info.out_width, info.out_height)
     stabilizer = Stabilizer(settings.stabilize)
     start, done = time.perf_counter(), 0
-    with Mp4Writer(dst, info, audio_from=src) as writer:
+
+    def finish(batch: list[np.ndarray], painted: list[np.ndarray]) -> list[np.ndarray]:
+        outs = [stabilizer(frame, p) for frame, p in zip(batch, painted, strict=True)]
+        for out in outs:
+            writer.write(out)
+        return outs
+
+    # One worker steadies and encodes batch k while ONNX Runtime paints batch k+1 (both
+    # release the GIL); a single worker keeps the stabiliser and the encoder in frame order.
+    with Mp4Writer(dst, info, audio_from=src) as writer, ThreadPoolExecutor(1, "artgan-video") as pool:
+        pending: Future | None = None
         for batch in _batches(read_frames(src, info), settings.batch):
-            for frame, painted in zip(batch, painter(batch), strict=True):
-                out = stabilizer(frame, painted)
-                writer.write(out)
+            job = pool.submit(finish, batch, painter(batch))
+            if done == 0:  # the first frame at once: the preview
+                pending, job = job, None
+            for out in pending.result() if pending else ():
                 done += 1
                 yield Step(done, max(done, info.frames), out, time.perf_counter() - start)
+            pending = job
+        for out in pending.result() if pending else ():
+            done += 1
+            yield Step(done, max(done, info.frames), out, time.perf_counter() - start)
         if done == 0:
             raise VideoError(f"{info.name} holds no video frames (zero-length or truncated)")
         has_audio = writer.has_audio
