@@ -42,6 +42,12 @@ def split(files: list[Path], part: str, fraction: float = 0.1) -> list[Path]:
     return [p for p, h in zip(files, held, strict=False) if h == (part == "test")]
 
 
+def train_test_files(folders: list[str], max_images: int | None, holdout: float) -> tuple[list[Path], list[Path]]:
+    """The training and held-out images of one or more folder trees (`max_images` per folder)."""
+    files = [f for folder in folders for f in list_images(folder, max_images)]
+    return split(files, "train", holdout), split(files, "test", holdout)
+
+
 def load_rgb(path: Path) -> Image.Image | None:
     """Decoded RGB image, or None for a corrupt or unreadable file (the caller counts)."""
     try:

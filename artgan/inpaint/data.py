@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
 
 from artgan.inpaint.masks import prefill, random_mask
-from artgan.training import RandomCrops
+from artgan.training import to_tensor
 
 
-class MaskedCrops(IterableDataset):
-    """Endless (image, classical fill, mask) triples: [3,S,S], [3,S,S] in [0,1], [1,S,S] 1 = hole."""
+class MaskedCrop:
+    """Crop-dataset transform: a random mask from the item's generator and the classical fill
+    under it → (image, fill, mask): [3,S,S], [3,S,S] in [0,1], [1,S,S] with 1 = hole."""
 
-    def __init__(self, crops: RandomCrops, kind: str = "mixed") -> None:
-        self.crops, self.kind = crops, kind
+    def __init__(self, kind: str = "mixed") -> None:
+        self.kind = kind
 
-    def __iter__(self):
-        info = get_worker_info()
-        rng = np.random.default_rng((info.id if info else 0) + int.from_bytes(os.urandom(4)))
-        for image in self.crops:
-            size = image.shape[-1]
-            mask = random_mask(size, size, rng, self.kind)
-            filled = prefill((image.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8), mask)
-            yield image, torch.from_numpy(filled).permute(2, 0, 1).float() / 255, torch.from_numpy(mask)[None]
+    def __call__(self, crop_u8: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+        size = crop_u8.shape[0]
+        mask = random_mask(size, size, rng, self.kind)
+        return to_tensor(crop_u8), to_tensor(prefill(crop_u8, mask)), torch.from_numpy(mask)[None]
 
 
 def fixed_masks(count: int, size: int, seed: int = 0) -> torch.Tensor:

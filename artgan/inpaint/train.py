@@ -11,18 +11,32 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
-from artgan.datasets import list_images, split
+from artgan.datasets import train_test_files
 from artgan.features.networks import build_feature_net
 from artgan.inpaint.config import InpaintConfig
-from artgan.inpaint.data import MaskedCrops, fixed_masks, prefilled
+from artgan.inpaint.data import MaskedCrop, fixed_masks, prefilled
 from artgan.inpaint.model import InpaintGenerator, build
 from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.nets.discriminators import PatchDiscriminator
-from artgan.training import FixedImages, RandomCrops, fit, load_checkpoint, pick_device, save_grid
+from artgan.training import (
+    CropDataset,
+    FixedImages,
+    LossMeter,
+    Optimizer,
+    Session,
+    accumulate,
+    add_common_arguments,
+    add_data_arguments,
+    fit,
+    frozen,
+    load_checkpoint,
+    save_grid,
+    start_session,
+)
 
 
 def masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -33,13 +47,14 @@ def masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.T
 class InpaintTrainer:
     """Generator, SN-PatchGAN discriminator and their optimisers; `step` is one update of each."""
 
-    def __init__(self, cfg: InpaintConfig, device: torch.device) -> None:
-        self.cfg, self.device = cfg, device
-        self.net = build(cfg).to(device)
-        self.disc = PatchDiscriminator(in_ch=4, base=cfg.disc_base, layers=cfg.disc_layers).to(device)
-        self.fnet = build_feature_net(cfg.feature_net).to(device) if cfg.perceptual > 0 else None
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
-        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9))
+    def __init__(self, cfg: InpaintConfig, session: Session) -> None:
+        self.cfg, self.session, self.device = cfg, session, session.device
+        self.net = build(cfg).to(self.device)
+        self.disc = PatchDiscriminator(in_ch=4, base=cfg.disc_base, layers=cfg.disc_layers).to(self.device)
+        self.model, self.disc_ddp = session.wrap(self.net), session.wrap(self.disc)
+        self.fnet = build_feature_net(cfg.feature_net).to(self.device) if cfg.perceptual > 0 else None
+        self.opt = Optimizer(torch.optim.Adam(self.net.parameters(), lr=cfg.lr, betas=(0.5, 0.9)), session)
+        self.opt_d = Optimizer(torch.optim.Adam(self.disc.parameters(), lr=cfg.lr, betas=(0.5, 0.9)), session)
         self.d_loss, self.g_loss = gan_losses(cfg.gan_loss)
         self.step_count = 0
 
@@ -56,25 +71,45 @@ class InpaintTrainer:
         losses["total"] = total
         return losses
 
-    def step(self, image: torch.Tensor, filled: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
-        image, filled, mask = image.to(self.device), filled.to(self.device), mask.to(self.device)
-        out = self.net(filled, mask)
-        composite = out * mask + image * (1 - mask)
-        losses = self.generator_losses(image, mask, out)
-        if self.cfg.adversarial > 0:
-            real, fake = torch.cat([image, mask], 1), torch.cat([composite, mask], 1)
-            d_loss = self.d_loss(self.disc(real), self.disc(fake.detach()))
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.opt_d.step()
-            losses["adv_d"] = d_loss.detach()
-            losses["adv_g"] = self.g_loss(self.disc(fake))
-            losses["total"] = losses["total"] + self.cfg.adversarial * losses["adv_g"]
-        self.opt.zero_grad(set_to_none=True)
-        losses["total"].backward()
+    def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
+        """One discriminator and one generator update from micro-batches of (image, fill, mask)."""
+        micro = [[t.to(self.device, non_blocking=True) for t in batch] for batch in micro]
+        meter = LossMeter(len(micro))
+        kept = self.discriminator_step(micro, meter) if self.cfg.adversarial > 0 else None
+        self.opt.zero()
+        for k, (image, filled, mask) in enumerate(accumulate(micro, [self.model])):
+            with self.session.autocast():
+                out = kept[k] if kept else self.model(filled, mask)
+                losses = self.generator_losses(image, mask, out)
+                if self.cfg.adversarial > 0:
+                    fake = torch.cat([out * mask + image * (1 - mask), mask], 1)
+                    with frozen(self.disc):
+                        losses["adv_g"] = self.g_loss(self.disc(fake).float())
+                    losses["total"] = losses["total"] + self.cfg.adversarial * losses["adv_g"]
+            self.opt.backward(losses["total"] / len(micro))
+            meter.add(losses)
         self.opt.step()
         self.step_count += 1
-        return {k: float(v) for k, v in losses.items()}
+        return meter.result()
+
+    def discriminator_step(self, micro: list, meter: LossMeter) -> list[torch.Tensor] | None:
+        """Real crops against composites of the current generator. Without accumulation the
+        generator's output is kept for its own update (one forward per step, as before)."""
+        keep = len(micro) == 1
+        outs = []
+        self.opt_d.zero()
+        for image, filled, mask in accumulate(micro, [self.disc_ddp]):
+            with self.session.autocast():
+                with torch.set_grad_enabled(keep):
+                    out = self.model(filled, mask)
+                fake = torch.cat([out.detach() * mask + image * (1 - mask), mask], 1)
+                real = torch.cat([image, mask], 1)
+                d_loss = self.d_loss(self.disc_ddp(real).float(), self.disc_ddp(fake).float())
+            self.opt_d.backward(d_loss / len(micro))
+            meter.add({"adv_d": d_loss})
+            outs.append(out)
+        self.opt_d.step()
+        return outs if keep else None
 
     def state(self) -> dict:
         return {
@@ -93,18 +128,18 @@ class InpaintTrainer:
         self.disc.load_state_dict(state["disc"])
         self.opt.load_state_dict(state["optimizer"])
         self.opt_d.load_state_dict(state["optimizer_d"])
-        for group in [*self.opt.param_groups, *self.opt_d.param_groups]:
+        for group in [*self.opt.opt.param_groups, *self.opt_d.opt.param_groups]:
             group["lr"] = self.cfg.lr
         self.step_count = state["step"]
 
     @torch.no_grad()
-    def sample(self, images: torch.Tensor, masks: torch.Tensor, path: Path) -> None:
+    def sample(self, images: torch.Tensor, masks: torch.Tensor, path: Path) -> np.ndarray:
         """Rows: originals, masked inputs, classical fills, the network's composites."""
         self.net.eval()
         filled = prefilled(images, masks)
         out = self.net(filled, masks)
         self.net.train()
-        save_grid([images, images * (1 - masks) + masks, filled, out * masks + images * (1 - masks)], path)
+        return save_grid([images, images * (1 - masks) + masks, filled, out * masks + images * (1 - masks)], path)
 
 
 def load_model(checkpoint: Path) -> tuple[InpaintConfig, InpaintGenerator]:
@@ -118,17 +153,10 @@ def load_model(checkpoint: Path) -> tuple[InpaintConfig, InpaintGenerator]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = InpaintConfig()
     p.add_argument("--data", nargs="+", required=True, help="folder trees of photos / paintings (recursive)")
-    p.add_argument("--holdout", type=float, default=0.1, help="fraction held out by file-name hash (never trained)")
-    p.add_argument("--out", default="runs/inpaint", help="run folder: checkpoints, samples")
-    p.add_argument("--steps", type=int, default=20000, help="total generator updates")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    p.add_argument("--ckpt-every", type=int, default=200, help="steps between checkpoints")
-    p.add_argument("--sample-every", type=int, default=500, help="steps between sample grids")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to train")
-    p.add_argument("--workers", type=int, default=1, help="data-loading worker processes")
-    p.add_argument("--max-images", type=int, default=None, help="use at most this many images per folder")
+    add_data_arguments(p)
+    add_common_arguments(p, "runs/inpaint", steps=20000, ckpt_every=200, sample_every=500)
     p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 8, ≥ 128)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step, over all GPUs")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate, both networks (may change on resume)")
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss")
     p.add_argument("--adversarial", type=float, default=d.adversarial, help="weight of the adversarial term (0 = off)")
@@ -138,9 +166,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Path:
     """Train (or resume) and return the path of the last checkpoint."""
-    out = Path(args.out)
-    files = [f for folder in args.data for f in list_images(folder, args.max_images)]
-    train_files, test_files = split(files, "train", args.holdout), split(files, "test", args.holdout)
+    session = start_session(args.device, args.precision, args.seed)
+    train_files, test_files = train_test_files(args.data, args.max_images, args.holdout)
     cfg = InpaintConfig(
         crop=args.crop,
         batch_size=args.batch_size,
@@ -150,28 +177,14 @@ def run(args: argparse.Namespace) -> Path:
         perceptual=args.perceptual,
         channels=tuple(int(c) for c in args.channels.split(",")),
     )
-    last = out / "last.pt"
+    last = Path(args.out) / "last.pt"
     state = load_checkpoint(last) if args.resume and last.exists() else None
     if state is not None:
         cfg = replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
-    trainer = InpaintTrainer(cfg, pick_device(args.device))
+    trainer = InpaintTrainer(cfg, session)
     if state is not None:
         trainer.load(state)
-    loader = DataLoader(
-        MaskedCrops(RandomCrops(train_files, cfg.crop, scale=(0.25, 1.0))),
-        batch_size=cfg.batch_size,
-        num_workers=args.workers,
-        worker_init_fn=lambda _: torch.set_num_threads(1),
-    )
+    data = CropDataset(train_files, cfg.crop, cfg.batch_size, scale=(0.25, 1.0), seed=args.seed, transform=MaskedCrop())
     preview = torch.stack(list(FixedImages((test_files or train_files)[:6], cfg.crop))).to(trainer.device)
-    preview_masks = fixed_masks(len(preview), cfg.crop).to(trainer.device)
-    return fit(
-        trainer,
-        loader,
-        args.steps,
-        out,
-        args.ckpt_every,
-        args.sample_every,
-        lambda path: trainer.sample(preview, preview_masks, path),
-        "inpaint",
-    )
+    masks = fixed_masks(len(preview), cfg.crop).to(trainer.device)
+    return fit(trainer, session, data, cfg.batch_size, args, lambda out: trainer.sample(preview, masks, out), "inpaint")

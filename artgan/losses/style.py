@@ -7,10 +7,14 @@ import torch.nn.functional as F
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
-    """Unnormalised Gram matrix G = F Fᵀ per sample: [N,C,H,W] → [N,C,C]."""
+    """Unnormalised Gram matrix G = F Fᵀ per sample: [N,C,H,W] → [N,C,C].
+
+    Always fp32, also under mixed-precision autocast: a sum of H·W products overflows fp16 (max 65504).
+    """
     n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)
-    return flat @ flat.transpose(1, 2)
+    with torch.autocast(features.device.type, enabled=False):
+        flat = features.float().reshape(n, c, h * w)
+        return flat @ flat.transpose(1, 2)
 
 
 def gram_style_loss(features: list[torch.Tensor], targets: list[torch.Tensor], weights: list[float]) -> torch.Tensor:

@@ -13,15 +13,28 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
-from artgan.datasets import list_images, split
+from artgan.datasets import train_test_files
 from artgan.features.networks import build_feature_net
 from artgan.stylize.model import ARCHS, build
-from artgan.stylize.train import load_model
-from artgan.training import FixedImages, RandomCrops, fit, load_checkpoint, pick_device, save_grid
+from artgan.stylize.train import StyleLabel, StyleModel, load_model
+from artgan.training import (
+    CropDataset,
+    FixedImages,
+    LossMeter,
+    Optimizer,
+    Session,
+    accumulate,
+    add_common_arguments,
+    add_data_arguments,
+    fit,
+    load_checkpoint,
+    save_grid,
+    start_session,
+)
 
 FEATURE_LAYERS = (0, 1, 2)
 
@@ -38,8 +51,9 @@ class Distiller:
         crop: int,
         batch_size: int,
         lr: float,
-        device: torch.device,
+        session: Session,
     ) -> None:
+        device = session.device
         tcfg, self.teacher, self.teacher_bank = load_model(teacher)
         self.teacher_name = teacher.name
         self.teacher.to(device).requires_grad_(False)
@@ -55,28 +69,35 @@ class Distiller:
             lr=lr,
         )
         self.net, self.bank = (m.to(device) for m in build(self.cfg))
+        self.model = session.wrap(StyleModel(self.net, self.bank))
         self.fnet = build_feature_net(tcfg.feature_net).to(device) if feature_weight > 0 else None
-        self.feature_weight, self.device = feature_weight, device
-        self.opt = torch.optim.Adam(list(self.net.parameters()) + list(self.bank.parameters()), lr=lr)
+        self.feature_weight, self.device, self.session = feature_weight, device, session
+        self.opt = Optimizer(
+            torch.optim.Adam(list(self.net.parameters()) + list(self.bank.parameters()), lr=lr), session
+        )
         self.step_count = 0
 
-    def step(self, x: torch.Tensor) -> dict[str, float]:
-        x = x.to(self.device)
-        idx = torch.randint(0, len(self.cfg.styles), (x.shape[0],), device=self.device)
-        with torch.no_grad():
-            target = self.teacher(x, self.teacher_bank(idx))
-        out = self.net(x, self.bank(idx))
-        losses = {"l1": F.l1_loss(out, target)}
-        total = losses["l1"]
-        if self.fnet is not None:
-            fo, ft = self.fnet(out), self.fnet(target)
-            losses["feature"] = sum(F.l1_loss(fo[i], ft[i]) for i in FEATURE_LAYERS)
-            total = total + self.feature_weight * losses["feature"]
-        self.opt.zero_grad(set_to_none=True)
-        total.backward()
+    def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
+        """One update from micro-batches of (photos [n,3,S,S] in [0,1], style indices [n])."""
+        meter = LossMeter(len(micro))
+        self.opt.zero()
+        for x, idx in accumulate(micro, [self.model]):
+            x, idx = x.to(self.device, non_blocking=True), idx.to(self.device, non_blocking=True)
+            with self.session.autocast():
+                with torch.no_grad():
+                    target = self.teacher(x, self.teacher_bank(idx))
+                out = self.model(x, idx)
+                losses = {"l1": F.l1_loss(out, target)}
+                losses["total"] = losses["l1"]
+                if self.fnet is not None:
+                    fo, ft = self.fnet(out), self.fnet(target)
+                    losses["feature"] = sum(F.l1_loss(fo[i], ft[i]) for i in FEATURE_LAYERS)
+                    losses["total"] = losses["total"] + self.feature_weight * losses["feature"]
+            self.opt.backward(losses["total"] / len(micro))
+            meter.add(losses)
         self.opt.step()
         self.step_count += 1
-        return {k: float(v) for k, v in losses.items()}
+        return meter.result()
 
     def state(self) -> dict:
         return {
@@ -96,42 +117,35 @@ class Distiller:
         self.step_count = state["step"]
 
     @torch.no_grad()
-    def sample(self, images: torch.Tensor, path: Path, styles: int = 4) -> None:
+    def sample(self, images: torch.Tensor, path: Path, styles: int = 4) -> np.ndarray:
         """Rows: photos, then per style the teacher's and the student's paintings."""
         self.net.eval()
         x, rows = images.to(self.device), [images]
         for s in range(min(styles, len(self.cfg.styles))):
             idx = torch.full((x.shape[0],), s, device=self.device)
             rows += [self.teacher(x, self.teacher_bank(idx)), self.net(x, self.bank(idx))]
-        save_grid(rows, path)
         self.net.train()
+        return save_grid(rows, path)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", required=True, help="checkpoint of the trained network to imitate")
-    p.add_argument("--content", required=True, help="folder tree of photos")
-    p.add_argument("--holdout", type=float, default=0.1, help="fraction of photos held out (by name hash)")
-    p.add_argument("--out", default="runs/stylize_fast", help="run folder")
-    p.add_argument("--steps", type=int, default=3000, help="total steps")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    p.add_argument("--content", required=True, help="folder tree of photos (recursive; corrupt files are skipped)")
+    add_data_arguments(p)
+    add_common_arguments(p, "runs/stylize_fast", steps=3000, ckpt_every=100, sample_every=250)
     p.add_argument("--arch", default="fast", choices=ARCHS, help="student architecture")
     p.add_argument("--channels", default="8,32", help="student widths")
     p.add_argument("--kernels", default="5,3", help="student input/output kernels")
     p.add_argument("--res-blocks", type=int, default=3, help="student residual blocks")
     p.add_argument("--feature-weight", type=float, default=0.05, help="weight of the feature loss (0 = L1 only)")
     p.add_argument("--crop", type=int, default=256, help="crop side")
-    p.add_argument("--batch-size", type=int, default=4, help="crops per step")
+    p.add_argument("--batch-size", type=int, default=4, help="crops per step, over all GPUs")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
-    p.add_argument("--ckpt-every", type=int, default=100, help="steps between checkpoints")
-    p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to train")
-    p.add_argument("--workers", type=int, default=1, help="data-loading worker processes")
 
 
 def run(args: argparse.Namespace) -> Path:
-    out = Path(args.out)
-    photos = list_images(args.content)
-    train_files, test_files = split(photos, "train", args.holdout), split(photos, "test", args.holdout)
+    session = start_session(args.device, args.precision, args.seed)
+    train_files, test_files = train_test_files([args.content], args.max_images, args.holdout)
     d = Distiller(
         Path(args.teacher),
         args.arch,
@@ -142,18 +156,11 @@ def run(args: argparse.Namespace) -> Path:
         args.crop,
         args.batch_size,
         args.lr,
-        pick_device(args.device),
+        session,
     )
-    last = out / "last.pt"
+    last = Path(args.out) / "last.pt"
     if args.resume and last.exists():
         d.load(load_checkpoint(last))
-    loader = DataLoader(
-        RandomCrops(train_files, args.crop),
-        batch_size=args.batch_size,
-        num_workers=args.workers,
-        worker_init_fn=lambda _: torch.set_num_threads(1),
-    )
+    data = CropDataset(train_files, args.crop, args.batch_size, seed=args.seed, transform=StyleLabel(len(d.cfg.styles)))
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], args.crop)))
-    return fit(
-        d, loader, args.steps, out, args.ckpt_every, args.sample_every, lambda path: d.sample(preview, path), "distil"
-    )
+    return fit(d, session, data, args.batch_size, args, lambda path: d.sample(preview, path), "distil")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader
+from torch import nn
 
-from artgan.datasets import list_images, load_rgb, split
+from artgan.datasets import list_images, load_rgb, train_test_files
 from artgan.errors import ArtganError
 from artgan.features.networks import FeatureNet, build_feature_net
 from artgan.losses.gan import GAN_LOSSES, gan_losses
@@ -20,12 +20,20 @@ from artgan.nets.discriminators import PatchDiscriminator
 from artgan.stylize.config import StylizeConfig
 from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build
 from artgan.training import (
+    CropDataset,
     FixedImages,
-    RandomCrops,
+    LossMeter,
+    Optimizer,
+    Session,
+    accumulate,
+    add_common_arguments,
+    add_data_arguments,
     fit,
+    frozen,
     load_checkpoint,
-    pick_device,
     save_grid,
+    start_session,
+    to_tensor,
 )
 
 
@@ -79,6 +87,28 @@ def random_patches(images: torch.Tensor, size: int, count: int) -> torch.Tensor:
     return torch.stack(out)
 
 
+class StyleLabel:
+    """Dataset transform: the crop and a style index drawn from the item's own generator, so
+    one process and N DDP processes pair the same crops with the same styles."""
+
+    def __init__(self, num_styles: int) -> None:
+        self.num_styles = num_styles
+
+    def __call__(self, crop_u8: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        return to_tensor(crop_u8), torch.tensor(int(rng.integers(self.num_styles)))
+
+
+class StyleModel(nn.Module):
+    """Network and style bank as one module: one DDP wrapper synchronises both."""
+
+    def __init__(self, net: StyleTransferNet, bank: StyleBank) -> None:
+        super().__init__()
+        self.net, self.bank = net, bank
+
+    def forward(self, x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return self.net(x, self.bank(idx))
+
+
 class StylizeTrainer:
     """Holds model, optimisers and loss targets; `step` does one update and returns losses.
 
@@ -86,46 +116,63 @@ class StylizeTrainer:
     of the outputs with patches of the style's painting (the optional adversarial term).
     """
 
-    def __init__(self, cfg: StylizeConfig, style_files: list[Path], device: torch.device) -> None:
-        self.cfg, self.device = cfg, device
-        self.net, self.bank = (m.to(device) for m in build(cfg))
-        self.fnet = build_feature_net(cfg.feature_net).to(device)
-        self.paintings = [style_tensor(p, cfg.style_size).to(device) for p in style_files]
+    def __init__(self, cfg: StylizeConfig, style_files: list[Path], session: Session) -> None:
+        self.cfg, self.session, self.device = cfg, session, session.device
+        self.net, self.bank = (m.to(self.device) for m in build(cfg))
+        self.model = session.wrap(StyleModel(self.net, self.bank))
+        self.fnet = build_feature_net(cfg.feature_net).to(self.device)
+        self.paintings = [style_tensor(p, cfg.style_size).to(self.device) for p in style_files]
         self.targets = gram_targets(self.fnet, self.paintings, cfg.style_layers)
         params = list(self.net.parameters()) + list(self.bank.parameters())
-        self.opt = torch.optim.Adam(params, lr=cfg.lr)
+        self.opt = Optimizer(torch.optim.Adam(params, lr=cfg.lr), session)
         self.disc = self.opt_d = None
         if cfg.adversarial_weight > 0:
-            self.disc = PatchDiscriminator(num_classes=len(cfg.styles)).to(device)
-            self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr / 2, betas=(0.5, 0.999))
+            self.disc = PatchDiscriminator(num_classes=len(cfg.styles)).to(self.device)
+            self.disc_ddp = session.wrap(self.disc)
+            self.opt_d = Optimizer(torch.optim.Adam(self.disc.parameters(), lr=cfg.lr / 2, betas=(0.5, 0.999)), session)
             self.adv_size = min([cfg.adv_patch, cfg.crop] + [min(p.shape[2:]) for p in self.paintings])
         self.step_count = 0
 
-    def step(self, x: torch.Tensor) -> dict[str, float]:
-        x = x.to(self.device, non_blocking=True)
-        idx = torch.randint(0, len(self.cfg.styles), (x.shape[0],), device=self.device)
-        out = self.net(x, self.bank(idx))
-        losses = style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets])
-        if self.disc is not None:
-            losses.update(self.adversarial(out, idx))
-            losses["total"] = losses["total"] + self.cfg.adversarial_weight * losses["adv_g"]
-        self.opt.zero_grad(set_to_none=True)
-        losses["total"].backward()
+    def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
+        """One update from micro-batches of (photos [n,3,S,S] in [0,1], style indices [n])."""
+        micro = [(x.to(self.device, non_blocking=True), idx.to(self.device, non_blocking=True)) for x, idx in micro]
+        meter = LossMeter(len(micro))
+        kept = self.discriminator_step(micro, meter) if self.disc is not None else None
+        self.opt.zero()
+        for k, (x, idx) in enumerate(accumulate(micro, [self.model])):
+            with self.session.autocast():
+                out = kept[k] if kept else self.model(x, idx)
+                losses = style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets])
+                if self.disc is not None:
+                    with frozen(self.disc):
+                        fake = random_patches(out, self.adv_size, out.shape[0])
+                        losses["adv_g"] = gan_losses(self.cfg.gan_loss)[1](self.disc(fake, idx))
+                    losses["total"] = losses["total"] + self.cfg.adversarial_weight * losses["adv_g"]
+            self.opt.backward(losses["total"] / len(micro))
+            meter.add(losses)
         self.opt.step()
         self.step_count += 1
-        return {k: float(v) for k, v in losses.items()}
+        return meter.result()
 
-    def adversarial(self, out: torch.Tensor, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One discriminator update; returns its loss and the generator's (to backprop)."""
-        d_loss_fn, g_loss_fn = gan_losses(self.cfg.gan_loss)
-        size = self.adv_size
-        fake = random_patches(out, size, out.shape[0])
-        real = torch.cat([random_patches(self.paintings[int(i)], size, 1) for i in idx])
-        d_loss = d_loss_fn(self.disc(real, idx), self.disc(fake.detach(), idx))
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
+    def discriminator_step(self, micro: list, meter: LossMeter) -> list[torch.Tensor] | None:
+        """One discriminator update on output patches against painting patches. Without
+        accumulation the stylized batch is kept for the generator's update (one forward)."""
+        keep = len(micro) == 1
+        d_loss_fn = gan_losses(self.cfg.gan_loss)[0]
+        size, outs = self.adv_size, []
+        self.opt_d.zero()
+        for x, idx in accumulate(micro, [self.disc_ddp]):
+            with self.session.autocast():
+                with torch.set_grad_enabled(keep):
+                    out = self.model(x, idx)
+                fake = random_patches(out.detach(), size, out.shape[0])
+                real = torch.cat([random_patches(self.paintings[int(i)], size, 1) for i in idx])
+                d_loss = d_loss_fn(self.disc_ddp(real, idx), self.disc_ddp(fake, idx))
+            self.opt_d.backward(d_loss / len(micro))
+            meter.add({"adv_d": d_loss})
+            outs.append(out)
         self.opt_d.step()
-        return {"adv_d": d_loss.detach(), "adv_g": g_loss_fn(self.disc(fake, idx))}
+        return outs if keep else None
 
     def state(self) -> dict:
         state = {
@@ -150,7 +197,7 @@ class StylizeTrainer:
         self.step_count = state["step"]
 
     @torch.no_grad()
-    def sample(self, images: torch.Tensor, path: Path, max_styles: int = 8) -> None:
+    def sample(self, images: torch.Tensor, path: Path, max_styles: int = 8) -> np.ndarray:
         """Grid: first row the photos, then one row per style."""
         self.net.eval()
         x = images.to(self.device)
@@ -159,8 +206,8 @@ class StylizeTrainer:
         for s in np.linspace(0, n_styles - 1, min(n_styles, max_styles)).astype(int):
             idx = torch.full((x.shape[0],), int(s), device=self.device)
             rows.append(self.net(x, self.bank(idx)))
-        save_grid(rows, path)
         self.net.train()
+        return save_grid(rows, path)
 
 
 def load_model(checkpoint: Path) -> tuple[StylizeConfig, StyleTransferNet, StyleBank]:
@@ -178,20 +225,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--styles", required=True, help="folder (or one file) of paintings; one style per image")
     p.add_argument("--style-names", default="", help="comma-separated file stems to use from --styles (default: all)")
     p.add_argument("--content", required=True, help="folder tree of photos (recursive; corrupt files are skipped)")
-    p.add_argument(
-        "--holdout",
-        type=float,
-        default=0.1,
-        help="fraction of photos held out for samples by file-name hash, never trained on (0 = none)",
-    )
-    p.add_argument("--out", default="runs/stylize", help="run folder: checkpoints, samples, logs")
-    p.add_argument("--steps", type=int, default=20000, help="total optimisation steps")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    p.add_argument("--ckpt-every", type=int, default=250, help="steps between checkpoints")
-    p.add_argument("--sample-every", type=int, default=500, help="steps between sample grids")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to train")
-    p.add_argument("--workers", type=int, default=1, help="data-loading worker processes")
-    p.add_argument("--max-images", type=int, default=None, help="use at most this many content images")
+    add_data_arguments(p)
+    add_common_arguments(p, "runs/stylize", steps=20000, ckpt_every=250, sample_every=500)
     p.add_argument(
         "--feature-net", default=d.feature_net, choices=["efficientnet_lite0", "vgg19"], help="frozen loss network"
     )
@@ -227,7 +262,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 4)")
     p.add_argument("--style-size", type=int, default=d.style_size, help="long side of paintings for Gram targets")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step, over all GPUs")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
     p.add_argument("--arch", default=d.arch, choices=ARCHS, help="johnson, or fast (stride-2 input, 5× less CPU)")
     p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3 (fast: c1,c2)")
@@ -274,33 +309,18 @@ def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeCon
 
 def run(args: argparse.Namespace) -> Path:
     """Train (or resume) and return the path of the last checkpoint."""
-    out = Path(args.out)
+    session = start_session(args.device, args.precision, args.seed)
     style_files = style_files_from(args.styles, [s.strip() for s in args.style_names.split(",") if s.strip()])
-    photos = list_images(args.content, args.max_images)
-    train_files, test_files = split(photos, "train", args.holdout), split(photos, "test", args.holdout)
+    train_files, test_files = train_test_files([args.content], args.max_images, args.holdout)
     cfg = config_from(args, style_files)
-    last = out / "last.pt"
-    if args.resume and last.exists():
-        state = load_checkpoint(last)
+    last = Path(args.out) / "last.pt"
+    state = load_checkpoint(last) if args.resume and last.exists() else None
+    if state is not None:
         cfg = replace(StylizeConfig.from_dict(state["config"]), **loss_overrides(args))
         style_files = style_files_from(args.styles, cfg.styles)  # the checkpoint's styles, in its order
-    trainer = StylizeTrainer(cfg, style_files, pick_device(args.device))
-    if args.resume and last.exists():
+    trainer = StylizeTrainer(cfg, style_files, session)
+    if state is not None:
         trainer.load(state)
-    loader = DataLoader(
-        RandomCrops(train_files, cfg.crop),
-        batch_size=cfg.batch_size,
-        num_workers=args.workers,
-        worker_init_fn=lambda _: torch.set_num_threads(1),
-    )
+    data = CropDataset(train_files, cfg.crop, cfg.batch_size, seed=args.seed, transform=StyleLabel(len(cfg.styles)))
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
-    return fit(
-        trainer,
-        loader,
-        args.steps,
-        out,
-        args.ckpt_every,
-        args.sample_every,
-        lambda path: trainer.sample(preview, path),
-        "stylize",
-    )
+    return fit(trainer, session, data, cfg.batch_size, args, lambda path: trainer.sample(preview, path), "stylize")

@@ -11,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from torch.utils.data import Dataset
 
+from artgan.datasets import list_images, load_rgb
 from artgan.errors import ArtganError
+from artgan.training import epoch_length, item_rng, to_tensor
 
 # the shipped model's textures: photographs from textures/ and one painting's brushwork
 DEFAULT_TEXTURES = (
@@ -35,17 +38,33 @@ def texture_id(spec: str) -> str:
 
 
 def find_source(spec: str, folders: list[Path]) -> Path:
+    """The image whose file stem the spec names, anywhere in the folder trees (first folder first)."""
     stem = spec.split("@")[0]
     for folder in folders:
-        for ext in (".jpg", ".jpeg", ".png"):
-            if (folder / f"{stem}{ext}").exists():
-                return folder / f"{stem}{ext}"
+        if folder.is_dir():
+            found = [p for p in list_images(folder) if p.stem == stem]
+            if found:
+                return found[0]
     raise ArtganError(f"texture {stem!r} not found in {', '.join(map(str, folders))}")
+
+
+def all_textures(folder: Path, max_images: int | None) -> tuple[list[str], list[Path]]:
+    """`--textures all`: the stems of every readable image in the tree, and the unreadable files."""
+    specs, bad, seen = [], [], set()
+    for path in list_images(folder, max_images):
+        if load_rgb(path) is None:
+            bad.append(path)
+        elif path.stem not in seen:  # a stem names one texture (and its learned code)
+            seen.add(path.stem)
+            specs.append(path.stem)
+    return specs, bad
 
 
 def load_texture(spec: str, folders: list[Path], short_side: int) -> np.ndarray:
     """HWC uint8, cropped as the spec says and scaled down so its short side ≤ short_side."""
-    im = Image.open(find_source(spec, folders)).convert("RGB")
+    im = load_rgb(find_source(spec, folders))
+    if im is None:
+        raise ArtganError(f"texture {spec!r}: {find_source(spec, folders)} is not a readable image")
     if "@" in spec:
         box = tuple(int(v) for v in spec.split("@")[1].split(":"))
         im = im.crop(box)
@@ -55,23 +74,33 @@ def load_texture(spec: str, folders: list[Path], short_side: int) -> np.ndarray:
     return np.asarray(im)
 
 
-class TextureCrops:
-    """Random crops [N, 3, S, S] in [0, 1] of the texture with each given index."""
+def random_patch(im: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A `size` px square at a random place, mirrored half the time (twice the crops, same look)."""
+    y = int(rng.integers(im.shape[0] - size + 1))
+    x = int(rng.integers(im.shape[1] - size + 1))
+    patch = im[y : y + size, x : x + size]
+    return patch[:, ::-1] if rng.random() < 0.5 else patch
 
-    def __init__(self, images: list[np.ndarray], crop: int, seed: int = 0) -> None:
+
+class TextureCrops(Dataset):
+    """Item i: (crop [3,S,S] in [0,1], texture index) of texture i mod K, from the item's own
+    generator. Read in order (no shuffle), a global batch of K items holds every texture once.
+
+    The textures stay in memory (uint8, scaled to the config's short side): the model learns
+    one code per texture, and the Gram targets need each whole image anyway.
+    """
+
+    def __init__(self, images: list[np.ndarray], crop: int, batch_size: int, seed: int = 0) -> None:
         for im in images:
             if min(im.shape[:2]) < crop:
                 raise ArtganError(f"a texture of {im.shape[1]}×{im.shape[0]} px is smaller than the {crop} px crop")
-        self.images = [torch.from_numpy(im.copy()).permute(2, 0, 1).float() / 255 for im in images]
-        self.crop = crop
-        self.rng = np.random.default_rng(seed)
+        self.images, self.crop, self.seed = images, crop, seed
+        self.length = epoch_length(100 * batch_size, batch_size)  # crops are cheap: an epoch is 100 steps
 
-    def sample(self, idx: torch.Tensor) -> torch.Tensor:
-        out = []
-        for i in idx.tolist():
-            im = self.images[i]
-            y = int(self.rng.integers(im.shape[1] - self.crop + 1))
-            x = int(self.rng.integers(im.shape[2] - self.crop + 1))
-            c = im[:, y : y + self.crop, x : x + self.crop]
-            out.append(c.flip(2) if self.rng.random() < 0.5 else c)  # mirror: twice the crops, same look
-        return torch.stack(out)
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        k = index % self.length % len(self.images)
+        patch = random_patch(self.images[k], self.crop, item_rng(self.seed, index, self.length))
+        return to_tensor(patch), torch.tensor(k)

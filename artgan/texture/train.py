@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
-from tqdm import tqdm
+import torch.nn.functional as F
 
+from artgan.errors import ArtganError
 from artgan.features.networks import build_feature_net
 from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.losses.style import gram, gram_style_loss
 from artgan.nets.discriminators import PatchDiscriminator
 from artgan.texture.config import TextureConfig
-from artgan.texture.data import DEFAULT_TEXTURES, TextureCrops, load_texture, texture_id
+from artgan.texture.data import DEFAULT_TEXTURES, TextureCrops, all_textures, load_texture, random_patch, texture_id
 from artgan.texture.model import TextureGenerator, build, cells_for
-from artgan.training import load_checkpoint, pick_device, save_checkpoint, save_grid
+from artgan.training import (
+    LossMeter,
+    Optimizer,
+    Session,
+    accumulate,
+    add_common_arguments,
+    fit,
+    frozen,
+    load_checkpoint,
+    save_grid,
+    start_session,
+    to_tensor,
+)
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 GRAM_LAYERS = (0, 1, 2, 3)
@@ -28,14 +41,16 @@ GRAM_LAYER_WEIGHTS = (0.5, 0.5, 1.0, 5.0)  # raw early-stage Gram losses are far
 class TextureTrainer:
     """Generator, conditional patch discriminator, optimisers; `step` does one D and one G update."""
 
-    def __init__(self, cfg: TextureConfig, images: list, device: torch.device) -> None:
-        self.cfg, self.device = cfg, device
-        self.data = TextureCrops(images, cfg.crop)
+    def __init__(self, cfg: TextureConfig, images: list[np.ndarray], session: Session) -> None:
+        self.cfg, self.session, self.device = cfg, session, session.device
+        self.images = images
+        device = self.device
         self.gen = build(cfg).to(device)
         # projection-conditioned (Miyato & Koyama 2018): one discriminator judges every texture
         self.disc = PatchDiscriminator(base=cfg.disc_base, layers=cfg.disc_layers, num_classes=len(images)).to(device)
-        self.opt_g = torch.optim.Adam(self.gen.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+        self.gen_ddp, self.disc_ddp = session.wrap(self.gen), session.wrap(self.disc)
+        self.opt_g = Optimizer(torch.optim.Adam(self.gen.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999)), session)
+        self.opt_d = Optimizer(torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999)), session)
         self.cells = cells_for(cfg.crop, self.gen.body.margin)
         self.fnet = self.targets = None
         if cfg.gram_weight > 0:
@@ -53,32 +68,50 @@ class TextureTrainer:
         return [torch.stack([t[j] for t in per_tex]) for j in range(len(GRAM_LAYERS))]
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
-        out = self.gen(idx, self.cells, self.cells)  # [N,3,S',S'] with S' ≥ crop
+        out = self.gen_ddp(idx, self.cells, self.cells)  # [N,3,S',S'] with S' ≥ crop
         off = (out.shape[-1] - self.cfg.crop) // 2
         return out[:, :, off : off + self.cfg.crop, off : off + self.cfg.crop]
 
-    def step(self) -> dict[str, float]:
-        n_tex = len(self.cfg.textures)
-        idx = torch.randperm(self.cfg.batch_size, device=self.device) % n_tex  # every texture, evenly
-        real = self.data.sample(idx.cpu()).to(self.device)
-        d_loss_fn, g_loss_fn = gan_losses(self.cfg.gan_loss)
-        fake = self.fake(idx)
-        d_loss = d_loss_fn(self.disc(real, idx), self.disc(fake.detach(), idx))
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
-        losses = {"d": d_loss.detach(), "g": g_loss_fn(self.disc(fake, idx))}
-        total = losses["g"]
-        if self.fnet is not None:
-            feats = self.fnet(fake)
-            targets = [t[idx] for t in self.targets]
-            losses["gram"] = gram_style_loss([feats[i] for i in GRAM_LAYERS], targets, list(GRAM_LAYER_WEIGHTS))
-            total = total + self.cfg.gram_weight * losses["gram"]
-        self.opt_g.zero_grad(set_to_none=True)
-        total.backward()
+    def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
+        """One D and one G update from micro-batches of (real crops [n,3,S,S], texture indices [n])."""
+        micro = [(real.to(self.device, non_blocking=True), idx.to(self.device)) for real, idx in micro]
+        meter = LossMeter(len(micro))
+        fakes = self.discriminator_step(micro, meter)
+        g_loss_fn = gan_losses(self.cfg.gan_loss)[1]
+        self.opt_g.zero()
+        for k, (_, idx) in enumerate(accumulate(micro, [self.gen_ddp])):
+            with self.session.autocast():
+                fake = fakes[k] if fakes else self.fake(idx)
+                with frozen(self.disc):
+                    losses = {"g": g_loss_fn(self.disc(fake, idx).float())}
+                total = losses["g"]
+                if self.fnet is not None:
+                    feats = self.fnet(fake)
+                    targets = [t[idx] for t in self.targets]
+                    losses["gram"] = gram_style_loss([feats[i] for i in GRAM_LAYERS], targets, list(GRAM_LAYER_WEIGHTS))
+                    total = total + self.cfg.gram_weight * losses["gram"]
+            self.opt_g.backward(total / len(micro))
+            meter.add(losses)
         self.opt_g.step()
         self.step_count += 1
-        return {k: float(v.detach()) for k, v in losses.items()}
+        return meter.result()
+
+    def discriminator_step(self, micro: list, meter: LossMeter) -> list[torch.Tensor] | None:
+        """Real crops against fresh fakes; without accumulation the fakes are kept for G's update."""
+        keep = len(micro) == 1
+        d_loss_fn = gan_losses(self.cfg.gan_loss)[0]
+        fakes = []
+        self.opt_d.zero()
+        for real, idx in accumulate(micro, [self.disc_ddp]):
+            with self.session.autocast():
+                with torch.set_grad_enabled(keep):
+                    fake = self.fake(idx)
+                d_loss = d_loss_fn(self.disc_ddp(real, idx).float(), self.disc_ddp(fake.detach(), idx).float())
+            self.opt_d.backward(d_loss / len(micro))
+            meter.add({"d": d_loss})
+            fakes.append(fake)
+        self.opt_d.step()
+        return fakes if keep else None
 
     def state(self) -> dict:
         return {
@@ -99,20 +132,19 @@ class TextureTrainer:
         self.step_count = state["step"]
 
     @torch.no_grad()
-    def sample(self, path: Path, size: int = 160) -> None:
-        """One row per texture: a real crop, then three generated crops of `size` px."""
+    def sample(self, path: Path, size: int = 160, max_rows: int = 12) -> np.ndarray:
+        """One row per texture (at most `max_rows`): a real crop, then three generated crops of `size` px."""
         rows = []
         gen = torch.Generator(device=self.device).manual_seed(0)
-        for i in range(len(self.cfg.textures)):
-            real = TextureCrops([self.data.images[i].permute(1, 2, 0).mul(255).byte().numpy()], size).sample(
-                torch.zeros(1, dtype=torch.long)
-            )
+        for i in range(min(len(self.cfg.textures), max_rows)):
+            im = self.images[i]
+            real = to_tensor(random_patch(im, min(size, *im.shape[:2]), np.random.default_rng(0)))[None]
             idx = torch.full((3,), i, device=self.device)
             h = cells_for(size, self.gen.body.margin)
             z = self.gen.noise_field(self.gen.codes[idx], self.gen.waves[idx], h, h, gen)
             fake = self.gen.body(z, self.gen.codes[idx])[:, :, :size, :size]
-            rows.append(torch.cat([real.to(self.device), fake]))
-        save_grid(rows, path)
+            rows.append(torch.cat([F.interpolate(real, size=(size, size)).to(self.device), fake]))
+        return save_grid(rows, path)
 
 
 def load_model(checkpoint: Path) -> tuple[TextureConfig, TextureGenerator]:
@@ -128,28 +160,40 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--textures",
         default=",".join(DEFAULT_TEXTURES),
-        help="comma-separated texture specs: a file stem, or stem@x0:y0:x1:y1 for a crop (default: the shipped 10)",
+        help="comma-separated texture specs: a file stem, or stem@x0:y0:x1:y1 for a crop (default: the shipped 10); "
+        "`all`: every image in the DATA/textures tree (e.g. DTD's images/), one texture each",
     )
-    p.add_argument("--data", default=str(DATA), help="folder holding textures/ and styles/ (default ../shared/data)")
-    p.add_argument("--out", default="runs/texture", help="run folder: checkpoints, samples, log")
-    p.add_argument("--steps", type=int, default=20000, help="total steps (one D and one G update each)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    p.add_argument("--ckpt-every", type=int, default=100, help="steps between checkpoints")
-    p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where to train")
+    p.add_argument(
+        "--data", default=str(DATA), help="folder holding textures/ and styles/ trees (default ../shared/data)"
+    )
+    p.add_argument("--max-images", type=int, default=None, help="with --textures all: at most this many textures")
+    add_common_arguments(p, "runs/texture", steps=20000, ckpt_every=100, sample_every=250)
+    p.set_defaults(workers=0)  # crops of in-memory textures: cheaper in the training process
     p.add_argument("--crop", type=int, default=d.crop, help="training crop side in px")
     p.add_argument("--short-side", type=int, default=d.short_side, help="textures are scaled down to this short side")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step, over all GPUs")
     p.add_argument("--widths", default=",".join(map(str, d.widths)), help="generator widths: cell level + 4 levels")
     p.add_argument("--depths", default=",".join(map(str, d.depths)), help="3×3 convs per level: cell level + 4 levels")
     p.add_argument("--gram-weight", type=float, default=d.gram_weight, help="weight of the optional Gram term")
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
+def texture_specs(args: argparse.Namespace) -> tuple[str, ...]:
+    """The --textures list; `all` lists the DATA/textures tree (unreadable files skipped and counted)."""
+    if args.textures.strip() != "all":
+        return tuple(s.strip() for s in args.textures.split(",") if s.strip())
+    specs, bad = all_textures(Path(args.data) / "textures", args.max_images)
+    if bad:
+        print(f"skipped {len(bad)} unreadable image{'s' * (len(bad) != 1)}: {', '.join(p.name for p in bad[:5])}")
+    if not specs:
+        raise ArtganError(f"no readable textures in {Path(args.data) / 'textures'}")
+    return tuple(specs)
+
+
 def config_from(args: argparse.Namespace) -> TextureConfig:
     return replace(
         TextureConfig(),
-        textures=tuple(s.strip() for s in args.textures.split(",") if s.strip()),
+        textures=texture_specs(args),
         widths=tuple(int(w) for w in args.widths.split(",")),
         depths=tuple(int(d) for d in args.depths.split(",")),
         crop=args.crop,
@@ -162,29 +206,19 @@ def config_from(args: argparse.Namespace) -> TextureConfig:
 
 def run(args: argparse.Namespace) -> Path:
     """Train (or resume) and return the path of the last checkpoint."""
-    out = Path(args.out)
-    cfg = config_from(args)
-    last = out / "last.pt"
+    session = start_session(args.device, args.precision, args.seed)
+    last = Path(args.out) / "last.pt"
     state = load_checkpoint(last) if args.resume and last.exists() else None
     if state is not None:
         cfg = replace(TextureConfig.from_dict(state["config"]), gram_weight=args.gram_weight)
+    else:
+        cfg = config_from(args)
     folders = [Path(args.data) / "textures", Path(args.data) / "styles"]
     images = [load_texture(spec, folders, cfg.short_side) for spec in cfg.textures]
-    trainer = TextureTrainer(cfg, images, pick_device(args.device))
+    trainer = TextureTrainer(cfg, images, session)
     if state is not None:
         trainer.load(state)
-    print(json.dumps({"textures": [texture_id(s) for s in cfg.textures], "config": cfg.to_dict()}))
-    bar = tqdm(total=args.steps, initial=trainer.step_count, desc="texture", dynamic_ncols=True, mininterval=10)
-    started = time.time()
-    while trainer.step_count < args.steps:
-        losses = trainer.step()
-        bar.update(1)
-        bar.set_postfix({k: f"{v:.3g}" for k, v in losses.items()}, refresh=False)
-        if trainer.step_count % args.ckpt_every == 0:
-            save_checkpoint(last, trainer.state())
-        if trainer.step_count % args.sample_every == 0:
-            trainer.sample(out / "samples" / f"step{trainer.step_count:06d}.png")
-    bar.close()
-    save_checkpoint(last, trainer.state())
-    print(f"trained {trainer.step_count} steps in {time.time() - started:.0f} s → {last}")
-    return last
+    if session.main:
+        print(json.dumps({"textures": [texture_id(s) for s in cfg.textures], "config": cfg.to_dict()}))
+    data = TextureCrops(images, cfg.crop, cfg.batch_size, seed=args.seed)
+    return fit(trainer, session, data, cfg.batch_size, args, trainer.sample, "texture", shuffle=False)
