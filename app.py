@@ -23,11 +23,15 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
 INPAINT_EXAMPLES = sorted((ROOT / "examples" / "inpaint").glob("*.jpg"))
 MAX_UPLOAD = os.environ.get("ARTGAN_MAX_UPLOAD", "25mb")
 CONCURRENCY = int(os.environ.get("ARTGAN_CONCURRENCY", "2"))
+QUEUE_SIZE = int(os.environ.get("ARTGAN_QUEUE_SIZE", "64"))  # more waiting requests are told to retry later
+TEMP_TTL = int(os.environ.get("ARTGAN_TEMP_TTL", "3600"))  # seconds an upload or result stays on disk
 
 
 def build_demo(library: StyleLibrary, fast_library: StyleLibrary) -> gr.Blocks:
     """`fast_library`: the distilled network's styles (video needs the speed), else `library` itself."""
-    with gr.Blocks(title="artgan — art AI studio") as demo:
+    # every min(TTL, 5 min), Gradio deletes the uploads and results older than TTL (videos included);
+    # all of them go when the app stops
+    with gr.Blocks(title="artgan — art AI studio", delete_cache=(max(1, min(TEMP_TTL, 300)), TEMP_TTL)) as demo:
         gr.Markdown("# artgan\nPaint photos like the masters, restore artworks, make textures, stylize video.")
         with gr.Tabs():
             with gr.Tab("Stylize", id="stylize"):
@@ -51,12 +55,12 @@ def main() -> None:
     library.warm_up()
     fast_library.warm_up()
     demo = build_demo(library, fast_library)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=MAX_UPLOAD,
-        allowed_paths=[str(library.user_dir)],  # thumbnails and vectors of learned styles
+        allowed_paths=[str(library.user_dir)],  # thumbnails and vectors of learned styles; nothing else
         theme=gr.themes.Soft(),
     )
 

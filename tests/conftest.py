@@ -44,12 +44,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_tmpdir(tmp_path_factory) -> Path:
+    """The launched app's temporary folder (its TMPDIR; Gradio's cache is gradio/ inside), to check cleanup."""
+    return tmp_path_factory.mktemp("app_tmp")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_tmpdir):
     """`python app.py` in a subprocess on a free port; yields its URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {
         **os.environ,
+        "TMPDIR": str(app_tmpdir),
+        "GRADIO_TEMP_DIR": str(app_tmpdir / "gradio"),
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ARTGAN_THREADS": "1",

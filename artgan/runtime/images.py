@@ -35,14 +35,38 @@ def read_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
                 )
             im = ImageOps.exif_transpose(im)
             return to_rgb_u8(im)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow refuses > 179 MP headers before we can measure them
+        raise ImageError(f"{name} claims to be over {max_pixels / 1e6:.0f} megapixels, the limit") from exc
+    except UnidentifiedImageError as exc:
         raise ImageError(f"{name} is not an image file Pillow can read") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name} is corrupt or truncated ({exc})") from exc
 
 
+def check_pixels(path: str | Path, name: str | None = None, max_pixels: int = MAX_PIXELS) -> None:
+    """Refuse a picture whose header claims too many pixels, reading the header only."""
+    name = name or Path(path).name
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{name} claims to be over {max_pixels / 1e6:.0f} megapixels, the limit") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"{name} is not an image file that can be read (corrupt or unsupported)") from exc
+    if width * height > max_pixels:
+        raise ImageError(f"{name} is {width}×{height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels")
+
+
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # 16-bit and 32-bit greyscale
+
+
 def to_rgb_u8(im: Image.Image) -> np.ndarray:
-    """PIL image of any mode → HWC uint8 RGB (alpha composited on white)."""
+    """PIL image of any mode → HWC uint8 RGB (alpha composited on white, 16-bit scaled down, not clipped)."""
+    if im.mode in WIDE_MODES:
+        grey = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode != "F" else 1.0 if grey.max() <= 1.0 else 255.0  # float TIFFs: 0–1 or 0–255
+        grey = np.clip(grey * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

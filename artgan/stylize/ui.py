@@ -18,6 +18,7 @@ from artgan.stylize.pipeline import StyleLibrary, stylize
 from artgan.ui import CheckedImage, user_errors
 
 TRAIN_AVAILABLE = importlib.util.find_spec("torch") is not None  # finds, does not import
+EXAMPLE_STYLES = ("starry_night", "great_wave_off_kanagawa", "the_scream", "udnie")  # one per example photo
 TRAIN_HINT = "Learning a style needs the training extra: `pip install '.[train]'`, then restart the app."
 
 
@@ -63,7 +64,6 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
         max_size = gr.Slider(256, 4096, value=1024, step=64, label="Output long side (px)")
         keep = gr.Checkbox(label="Keep original colours")
     go = gr.Button("Stylize", variant="primary")
-    gr.Examples([[str(p)] for p in examples], inputs=[photo], label="Example photos (credits in examples/README.md)")
     with gr.Accordion("Learn a new style from a painting", open=False):
         gr.Markdown(
             "Fits a new style vector to your painting in a few minutes; the network itself stays the same."
@@ -85,6 +85,7 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
         weights = blend_weights(style, blend_with, blend)
         return stylize(library, read_image(photo), weights, strength, keep_colors, brush_scale, int(max_size))
 
+    @user_errors
     def run_learn(painting, name, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
         if not TRAIN_AVAILABLE:
             raise gr.Error(TRAIN_HINT)
@@ -117,10 +118,20 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
     def pick_from_gallery(evt: gr.SelectData) -> str:
         return [s for s in library.styles.values() if s.thumbnail][evt.index].id
 
-    gallery.select(pick_from_gallery, None, style, api_visibility="private")
-    go.click(
-        run_stylize, [photo, style, blend_with, blend, strength, keep, brush, max_size], result, api_name="stylize"
+    controls = [photo, style, blend_with, blend, strength, keep, brush, max_size]
+    picks = [c for c in EXAMPLE_STYLES if c in library] or [choices[0][1]]
+    gr.Examples(
+        [[str(p), picks[i % len(picks)], [], 0.5, 1.0, False, 1.0, 1024] for i, p in enumerate(examples)],
+        inputs=controls,
+        outputs=result,
+        fn=run_stylize,
+        cache_examples=True,
+        cache_mode="lazy",  # painted on first click, then served from the cache: no start-up cost
+        label="Example photos (credits in examples/README.md)",
+        api_visibility="private",
     )
+    gallery.select(pick_from_gallery, None, style, api_visibility="private")
+    go.click(run_stylize, controls, result, api_name="stylize")
     learn.click(
         run_learn,
         [painting, name, steps],

@@ -94,10 +94,13 @@ def build_tab(lib: TextureLibrary | None = None) -> None:
             raise ArtganError("pick a texture first")
         w, h = whole(width, "width"), whole(height, "height")
         img = generate(lib, texture, w, h, whole(seed, "seed"), bool(tile), morph_to or None, float(morph))
-        path = save_png(img, Path(tempfile.mkdtemp(prefix="artgan-texture-")) / f"{texture}_{w}x{h}_seed{seed}.png")
         preview_2x2 = tiled_preview(img, DISPLAY_SIDE) if tile else None
-        return fit_long_side(img, DISPLAY_SIDE), preview_2x2, str(path)
+        # a generator so the folder goes once Gradio has copied the PNG into its own cache
+        with tempfile.TemporaryDirectory(prefix="artgan-texture-") as tmp:
+            path = save_png(img, Path(tmp) / f"{texture}_{w}x{h}_seed{whole(seed, 'seed')}.png")
+            yield fit_long_side(img, DISPLAY_SIDE), preview_2x2, str(path)
 
+    @user_errors
     def run_fit(example, name, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
         if not TRAIN_AVAILABLE:
             raise gr.Error(TRAIN_HINT)
@@ -110,15 +113,12 @@ def build_tab(lib: TextureLibrary | None = None) -> None:
         from artgan.texture.fit import fit_texture
         from artgan.texture.pipeline import save_fitted
 
-        try:
-            example_u8 = read_image(example)
-            last = None
-            for last in fit_texture(lib, example_u8, steps=int(steps)):
-                progress((last.step, last.steps), desc="fitting the texture")
-                if last.preview is not None:
-                    yield last.preview, gr.update(), gr.update(), gr.update(), gr.update()
-        except ArtganError as exc:
-            raise gr.Error(str(exc)) from exc
+        example_u8 = read_image(example)
+        last = None
+        for last in fit_texture(lib, example_u8, steps=int(steps)):
+            progress((last.step, last.steps), desc="fitting the texture")
+            if last.preview is not None:
+                yield last.preview, gr.update(), gr.update(), gr.update(), gr.update()
         path = save_fitted(lib.user_dir, name, last.params, example_u8)
         lib.add_file(path)
         new = texture_choices(lib)

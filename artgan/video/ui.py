@@ -16,6 +16,7 @@ import gradio as gr
 from artgan.errors import ArtganError
 from artgan.stylize.pipeline import StyleLibrary
 from artgan.stylize.ui import blend_weights, style_choices
+from artgan.ui import user_errors
 from artgan.video.media import Limits, VideoInfo, probe
 from artgan.video.pipeline import VideoSettings, iter_stylize_video
 
@@ -61,31 +62,28 @@ def build_tab(library: StyleLibrary, limits: Limits | None = None) -> None:
     notes = gr.Markdown(elem_id="video-notes")
     download = gr.File(label="Download (mp4: H.264 + AAC)")
 
+    @user_errors
     def run_video(clip, style, blend_with, blend, strength, stabilize, brush, keep, progress=gr.Progress()):  # noqa: B008
-        try:
-            if not clip:
-                raise ArtganError("upload a video first")
-            settings = VideoSettings(
-                blend_weights(style, blend_with, blend), strength, keep, stabilize, brush, limits=limits
-            )
-            info = probe(clip, limits)
-            text = describe(info)
-            yield None, None, None, text
-            # the folder goes when Gradio asks for more after the last yield, by which time it has
-            # copied the result into its own cache; on Cancel the generator is closed and it goes too
-            with tempfile.TemporaryDirectory(prefix="artgan-video-") as tmp:
-                dst = Path(tmp) / f"{Path(clip).stem}-stylized.mp4"
-                shown = 0.0
-                for step in iter_stylize_video(library, clip, dst, settings, info):
-                    left = f"{step.done}/{step.total} frames · about {step.seconds_left:.0f} s left"
-                    progress((step.done, step.total), desc=left, unit="frames")
-                    fresh = step.done == 1 or time.monotonic() - shown > PREVIEW_SECONDS
-                    shown = time.monotonic() if fresh else shown
-                    # yield every frame: Cancel takes effect at the next step, not at the end
-                    yield (step.frame if fresh else gr.skip()), gr.skip(), gr.skip(), gr.skip()
-                yield step.frame, str(dst), str(dst), f"{text}\n\nDone: {step.done} frames."
-        except ArtganError as exc:
-            raise gr.Error(str(exc)) from exc
+        if not clip:
+            raise ArtganError("upload a video first")
+        weights = blend_weights(style, blend_with, blend)
+        settings = VideoSettings(weights, strength, keep, stabilize, brush, limits=limits)
+        info = probe(clip, limits)
+        text = describe(info)
+        yield None, None, None, text
+        # the folder goes when Gradio asks for more after the last yield, by which time it has
+        # copied the result into its own cache; on Cancel the generator is closed and it goes too
+        with tempfile.TemporaryDirectory(prefix="artgan-video-") as tmp:
+            dst = Path(tmp) / f"{Path(clip).stem}-stylized.mp4"
+            shown = 0.0
+            for step in iter_stylize_video(library, clip, dst, settings, info):
+                left = f"{step.done}/{step.total} frames · about {step.seconds_left:.0f} s left"
+                progress((step.done, step.total), desc=left, unit="frames")
+                fresh = step.done == 1 or time.monotonic() - shown > PREVIEW_SECONDS
+                shown = time.monotonic() if fresh else shown
+                # yield every frame: Cancel takes effect at the next step, not at the end
+                yield (step.frame if fresh else gr.skip()), gr.skip(), gr.skip(), gr.skip()
+            yield step.frame, str(dst), str(dst), f"{text}\n\nDone: {step.done} frames."
 
     event = go.click(
         run_video,
