@@ -43,15 +43,23 @@ def bench_ort(library: StyleLibrary, providers: list[str], size: int, repeats: i
     return median_time(lambda: sess.run(None, feeds), repeats)
 
 
-def bench_torch(checkpoint: Path, size: int, repeats: int) -> float:
+def bench_torch(checkpoint: Path, size: int, repeats: int) -> tuple[float, float]:
+    """Eager seconds of (the exported graph's function, the plain forward).
+
+    The exported graph is the shared-statistics form (it mixes given normalisation statistics
+    with the image's own, for tiles); the plain forward uses torch's fused instance norm and
+    cannot tile. With stats_weight 0 both compute the same image.
+    """
     import torch
 
+    from artgan.stylize.model import SharedStatsGraph
     from artgan.stylize.train import load_model
 
     _, net, bank = load_model(checkpoint)
     x, s = torch.rand(1, 3, size, size), bank(torch.tensor([0]))
+    graph, stats, weight = SharedStatsGraph(net), torch.zeros_like(s), torch.zeros(1, 1)
     with torch.inference_mode():
-        return median_time(lambda: net(x, s), repeats)
+        return median_time(lambda: graph(x, s, stats, weight), repeats), median_time(lambda: net(x, s), repeats)
 
 
 def bench_pipeline_memory(side: int, brush: float, model_id: str = "stylize") -> tuple[float, float]:
@@ -105,19 +113,22 @@ def main() -> None:
         f"{args.model_id} network · {datetime.date.today()} · {cpu_name()} · {os.cpu_count()} cores · "
         f"ORT {ort.__version__} threads={threads}\n"
     )
-    print("| size | ORT CPU (s) | PyTorch eager CPU (s) | ORT speed-up | ORT CUDA (s) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| size | ORT CPU (s) | eager, same graph (s) | ORT speed-up "
+        "| eager, plain forward (s) | speed-up | ORT CUDA (s) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for size in args.sizes:
         cpu = bench_ort(library, [CPU], size, args.repeats)
-        eager = bench_torch(args.checkpoint, size, args.repeats) if args.checkpoint else None
+        eager, plain = bench_torch(args.checkpoint, size, args.repeats) if args.checkpoint else (None, None)
         cuda = (
             bench_ort(library, [CUDA, CPU], size, args.repeats)
             if nvidia_driver_present() and CUDA in ort.get_available_providers()
             else None
         )
         fmt = lambda v: f"{v:.3f}" if v is not None else "–"  # noqa: E731
-        ratio = f"{eager / cpu:.2f}×" if eager else "–"
-        print(f"| {size}² | {fmt(cpu)} | {fmt(eager)} | {ratio} | {fmt(cuda)} |")
+        ratio = lambda t, cpu=cpu: f"{t / cpu:.2f}×" if t else "–"  # noqa: E731
+        print(f"| {size}² | {fmt(cpu)} | {fmt(eager)} | {ratio(eager)} | {fmt(plain)} | {ratio(plain)} | {fmt(cuda)} |")
     print(f"\nwhole pipeline at {args.tiled}² output, one fresh process each:\n")
     print("| brush scale | network runs at | time (s) | peak RSS (MiB) |")
     print("|---|---|---|---|")
