@@ -128,6 +128,7 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
         cache_examples=True,
         cache_mode="lazy",  # painted on first click, then served from the cache: no start-up cost
         label="Example photos (credits in examples/README.md)",
+        visible_columns=[0, 1],  # photo and style; the other settings are the defaults
         api_visibility="private",
     )
     gallery.select(pick_from_gallery, None, style, api_visibility="private")
