@@ -289,3 +289,30 @@ def test_no_temporary_folders_are_left_behind(client, app_tmpdir):
     client.predict("grass", 64, 64, 1, False, "", 0.0, api_name="/texture")
     left = [p.name for p in app_tmpdir.glob("artgan-*")]
     assert not left, left
+
+
+# --- the editor's value in its odd shapes (what the browser may send)
+
+
+def test_editor_layer_of_canvas_size_is_mapped_onto_the_picture():
+    from artgan.inpaint.ui import editor_inputs
+
+    picture = read_image(EXAMPLES / "inpaint" / "glacier_scratched.jpg")  # 640×427
+    layer = np.zeros((800, 800, 4), np.uint8)  # the editor's default canvas: picture fitted (×1.25) and centred
+    top = round((800 - 427 * 1.25) / 2)
+    layer[top + 100 : top + 125, 500:550] = (255, 0, 255, 255)  # → picture rows 80–100, columns 400–440
+    img, mask = editor_inputs({"background": picture, "layers": [layer], "composite": None}, None)
+    assert np.array_equal(img, picture) and mask.shape == (427, 640)
+    ys, xs = np.nonzero(mask)
+    assert abs(ys.min() - 80) <= 1 and abs(ys.max() - 99) <= 1 and abs(xs.min() - 400) <= 1 and abs(xs.max() - 439) <= 1
+
+
+def test_transparent_picture_is_not_mistaken_for_letterbox_bars():
+    from artgan.inpaint.ui import editor_inputs
+
+    rgba = np.full((60, 80, 4), 200, np.uint8)
+    rgba[:, :40, 3] = 0  # left half see-through, as in a PNG with alpha
+    layer = np.zeros_like(rgba)
+    layer[10:20, 10:20, 3] = 255
+    img, mask = editor_inputs({"background": rgba, "layers": [layer], "composite": None}, None)
+    assert img.shape == (60, 80, 3) and mask.sum() == 100 and mask[15, 15]
