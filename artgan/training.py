@@ -273,17 +273,22 @@ class Optimizer:
 
 
 class LossMeter:
-    """Mean of each loss over a step's micro-batches (tensors until the end: no GPU syncs)."""
+    """Mean of each loss over a step's micro-batches and all processes: the global batch's
+    loss, what one process would log (tensors until the end: one GPU sync per step)."""
 
-    def __init__(self, count: int) -> None:
-        self.count, self.sums = count, {}
+    def __init__(self, session: Session, count: int) -> None:
+        self.session, self.count, self.sums = session, count, {}
 
     def add(self, losses: dict[str, torch.Tensor]) -> None:
         for k, v in losses.items():
             self.sums[k] = self.sums.get(k, 0.0) + v.detach().float() / self.count
 
     def result(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.sums.items()}
+        values = torch.stack(list(self.sums.values()))
+        if self.session.world > 1:
+            dist.all_reduce(values)
+            values /= self.session.world
+        return dict(zip(self.sums, values.tolist(), strict=True))
 
 
 class FixedImages(Dataset):

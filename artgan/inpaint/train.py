@@ -40,8 +40,10 @@ from artgan.training import (
 
 
 def masked_l1(a: torch.Tensor, b: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Mean |a − b| over the pixels where weight is 1 (not diluted by the others)."""
-    return ((a - b).abs() * weight).sum() / (weight.sum() * a.shape[1]).clamp_min(1.0)
+    """Mean |a − b| over the pixels where weight is 1 (not diluted by the others), per image,
+    then the mean over images: a batch split over GPUs or micro-batches gives the same loss."""
+    per_image = ((a - b).abs() * weight).sum(dim=(1, 2, 3)) / (weight.sum(dim=(1, 2, 3)) * a.shape[1]).clamp_min(1.0)
+    return per_image.mean()
 
 
 class InpaintTrainer:
@@ -74,7 +76,7 @@ class InpaintTrainer:
     def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
         """One discriminator and one generator update from micro-batches of (image, fill, mask)."""
         micro = [[t.to(self.device, non_blocking=True) for t in batch] for batch in micro]
-        meter = LossMeter(len(micro))
+        meter = LossMeter(self.session, len(micro))
         kept = self.discriminator_step(micro, meter) if self.cfg.adversarial > 0 else None
         self.opt.zero()
         for k, (image, filled, mask) in enumerate(accumulate(micro, [self.model])):

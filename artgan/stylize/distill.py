@@ -79,7 +79,7 @@ class Distiller:
 
     def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
         """One update from micro-batches of (photos [n,3,S,S] in [0,1], style indices [n])."""
-        meter = LossMeter(len(micro))
+        meter = LossMeter(self.session, len(micro))
         self.opt.zero()
         for x, idx in accumulate(micro, [self.model]):
             x, idx = x.to(self.device, non_blocking=True), idx.to(self.device, non_blocking=True)

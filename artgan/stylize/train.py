@@ -136,7 +136,7 @@ class StylizeTrainer:
     def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
         """One update from micro-batches of (photos [n,3,S,S] in [0,1], style indices [n])."""
         micro = [(x.to(self.device, non_blocking=True), idx.to(self.device, non_blocking=True)) for x, idx in micro]
-        meter = LossMeter(len(micro))
+        meter = LossMeter(self.session, len(micro))
         kept = self.discriminator_step(micro, meter) if self.disc is not None else None
         self.opt.zero()
         for k, (x, idx) in enumerate(accumulate(micro, [self.model])):

@@ -75,7 +75,7 @@ class TextureTrainer:
     def step(self, micro: list[list[torch.Tensor]]) -> dict[str, float]:
         """One D and one G update from micro-batches of (real crops [n,3,S,S], texture indices [n])."""
         micro = [(real.to(self.device, non_blocking=True), idx.to(self.device)) for real, idx in micro]
-        meter = LossMeter(len(micro))
+        meter = LossMeter(self.session, len(micro))
         fakes = self.discriminator_step(micro, meter)
         g_loss_fn = gan_losses(self.cfg.gan_loss)[1]
         self.opt_g.zero()
