@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from PIL import Image
 from artgan.errors import ArtganError
 from artgan.runtime.images import resize_u8
 from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
-from artgan.runtime.sessions import get_session, warm_up
+from artgan.runtime.sessions import get_session, parallel_workers, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,8 @@ class TextureLibrary:
             return pa
         return ((1.0 - t) * pa + t * self.get(b).params).astype(np.float32)
 
-    def session(self):
-        return get_session(self.model_path)
+    def session(self, threads: int | None = None):
+        return get_session(self.model_path, threads=threads)
 
     def warm_up(self) -> None:
         params = next(iter(self.textures.values())).params
@@ -187,14 +188,25 @@ def run_field(lib: TextureLibrary, field: np.ndarray, params: np.ndarray, window
     rows, cols = field.shape[1] - 2 * pad, field.shape[2] - 2 * pad
     trim = pad * cell - lib.margin  # extra context pixels when the margin is not whole cells
     out = np.empty((rows * cell, cols * cell, 3), np.uint8)
+    boxes = [
+        (r0, min(rows, r0 + window), c0, min(cols, c0 + window))
+        for r0 in range(0, rows, window)
+        for c0 in range(0, cols, window)
+    ]
     sess = lib.session()
-    for r0 in range(0, rows, window):
-        for c0 in range(0, cols, window):
-            r1, c1 = min(rows, r0 + window), min(cols, c0 + window)
-            sub = field[:, r0 : r1 + 2 * pad, c0 : c1 + 2 * pad]
-            img = sess.run(None, feeds(lib, sub, params))[0][0]  # [3, ·, ·] in [0, 1]
-            img = img[:, trim : img.shape[1] - trim, trim : img.shape[2] - trim]
-            out[r0 * cell : r1 * cell, c0 * cell : c1 * cell] = (img.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
+    workers = min(len(boxes), parallel_workers(sess))
+    if workers > 1:  # one single-threaded run per core (same pixels, bit for bit)
+        sess = lib.session(threads=1)
+
+    def one(box: tuple[int, int, int, int]) -> None:
+        r0, r1, c0, c1 = box
+        sub = field[:, r0 : r1 + 2 * pad, c0 : c1 + 2 * pad]
+        img = sess.run(None, feeds(lib, sub, params))[0][0]  # [3, ·, ·] in [0, 1]
+        img = img[:, trim : img.shape[1] - trim, trim : img.shape[2] - trim]
+        out[r0 * cell : r1 * cell, c0 * cell : c1 * cell] = (img.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8)
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, boxes))
     return out
 
 
