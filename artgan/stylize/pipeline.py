@@ -7,6 +7,7 @@ keep colours → brush scale → output size.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from artgan.runtime.images import (
     to_nchw,
 )
 from artgan.runtime.manifest import WEIGHTS_DIR, load_manifest, model_entry, verified_path
-from artgan.runtime.sessions import get_session, warm_up
+from artgan.runtime.sessions import get_session, parallel_workers, warm_up
 
 MODEL_ID = "stylize"  # the quality network (Stylize tab, CLI default)
 FAST_MODEL_ID = "stylize_fast"  # the distilled fast network (video, `--fast`), when shipped
@@ -106,8 +107,8 @@ class StyleLibrary:
             raise StyleError("style weights must not all be zero")
         return sum((w / total) * self.get(s).params for s, w in weights.items()).astype(np.float32)
 
-    def session(self):
-        return get_session(self.model_path)
+    def session(self, threads: int | None = None):
+        return get_session(self.model_path, threads=threads)
 
     def warm_up(self) -> None:
         vec = next(iter(self.styles.values())).params
@@ -148,7 +149,11 @@ def network_feeds(x: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None
 
 
 def run_network(
-    library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None = None
+    library: StyleLibrary,
+    img_u8: np.ndarray,
+    style_vec: np.ndarray,
+    stats: np.ndarray | None = None,
+    threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One pass at the image's own size (reflect-padded to the stride).
 
@@ -156,7 +161,7 @@ def run_network(
     Returns the stylized image and the statistics used.
     """
     x, (h, w) = pad_to_multiple(to_nchw(img_u8), library.stride)
-    out, used = library.session().run(None, network_feeds(x, style_vec, stats))
+    out, used = library.session(threads).run(None, network_feeds(x, style_vec, stats))
     return from_nchw(out[:, :, :h, :w]), used[0]
 
 
@@ -175,12 +180,20 @@ def run_tiled(
     _, stats = run_network(library, fit_long_side(img_u8, STATS_SIDE), style_vec)
     h, w = img_u8.shape[:2]
     out = np.empty_like(img_u8)
-    for y0 in range(0, h, tile):
-        for x0 in range(0, w, tile):
-            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-            ya, xa = max(0, y0 - margin), max(0, x0 - margin)
-            part, _ = run_network(library, img_u8[ya : min(h, y1 + margin), xa : min(w, x1 + margin)], style_vec, stats)
-            out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+    corners = [(y0, x0) for y0 in range(0, h, tile) for x0 in range(0, w, tile)]
+    workers = min(len(corners), parallel_workers(library.session()))
+    threads = 1 if workers > 1 else None  # one single-threaded run per core: same pixels, faster
+
+    def one(corner: tuple[int, int]) -> None:
+        y0, x0 = corner
+        y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+        ya, xa = max(0, y0 - margin), max(0, x0 - margin)
+        crop = img_u8[ya : min(h, y1 + margin), xa : min(w, x1 + margin)]
+        part, _ = run_network(library, crop, style_vec, stats, threads)
+        out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, corners))
     return out
 
 
