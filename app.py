@@ -16,6 +16,7 @@ from artgan.runtime.sessions import describe_device
 from artgan.stylize import ui as stylize_ui
 from artgan.stylize.pipeline import StyleLibrary, library_for
 from artgan.texture import ui as texture_ui
+from artgan.ui import start_cache_sweeper
 from artgan.video import ui as video_ui
 
 ROOT = Path(__file__).resolve().parent
@@ -62,7 +63,10 @@ def main() -> None:
         max_file_size=MAX_UPLOAD,
         allowed_paths=[str(library.user_dir)],  # thumbnails and vectors of learned styles; nothing else
         theme=gr.themes.Soft(),
+        prevent_thread_lock=True,
     )
+    start_cache_sweeper(TEMP_TTL)  # what delete_cache misses (generator results: videos, previews)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

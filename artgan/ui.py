@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from artgan.errors import ArtganError, ImageError
 from artgan.runtime.images import check_pixels
@@ -89,3 +93,46 @@ class CheckedImage(gr.Image):
         if self.type == "filepath":
             return checked_upload(payload, lambda p: p.path if p is not None and p.path else decode(p))
         return checked_upload(payload, decode)
+
+
+def sweep_cache(folder: Path, ttl: float, keep: set[Path]) -> int:
+    """Delete files under `folder` not touched for `ttl` seconds (except `keep`), then empty folders.
+
+    Gradio's own `delete_cache` misses some results (the video tab's clips and previews, which
+    a generator yields): this catches whatever it left. Returns how many files went.
+    """
+    cutoff, removed = time.time() - ttl, 0
+    for path in list(folder.rglob("*")):
+        try:
+            if path.is_file() and path not in keep and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    for path in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.rmdir()  # only succeeds when empty
+        except OSError:
+            continue
+    return removed
+
+
+def start_cache_sweeper(ttl: int) -> threading.Thread:
+    """Sweep Gradio's upload/result folder every min(ttl, 5 min), keeping what was there at start-up
+    (gallery thumbnails and examples the page needs)."""
+    folder = Path(get_upload_folder())
+    keep = {p for p in folder.rglob("*") if p.is_file()}
+
+    def loop() -> None:
+        while True:
+            time.sleep(max(1, min(ttl, 300)))
+            try:
+                if removed := sweep_cache(folder, ttl, keep):
+                    log.info("removed %d temporary files older than %d s", removed, ttl)
+            except OSError as exc:
+                log.warning("cache sweep failed: %s", exc)
+
+    thread = threading.Thread(target=loop, name="artgan-cache-sweeper", daemon=True)
+    thread.start()
+    return thread

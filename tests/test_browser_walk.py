@@ -65,6 +65,19 @@ def test_stylize_tab_paints_and_refuses_a_bad_file(page, tmp_path):
     assert "CPU" in page.locator("#footer").inner_text()  # no GPU here: the footer says so
     page.screenshot(path=str(SHOTS / "1_stylize.png"))
 
+    # an example row fills photo and style and shows its painting (made on first click, then cached)
+    before = result.get_attribute("src")
+    page.get_by_text("Example photos").scroll_into_view_if_needed()
+    page.locator("table img").first.click()
+    page.wait_for_function(
+        "src => { const i = document.querySelector('#stylize-result img'); return i && i.src !== src; }",
+        arg=before,
+        timeout=90_000,
+    )
+    example = shown_pixels(page, result)
+    assert example.std() > 10 and example.shape[:2] != painted.shape[:2]  # another photo, painted
+    page.screenshot(path=str(SHOTS / "1_stylize_example.png"))
+
     fake = tmp_path / "holiday.png"
     fake.write_text("not a picture at all")
     page.locator("#stylize-photo").get_by_role("button", name=re.compile("Clear|Remove", re.I)).first.click()

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -316,3 +317,20 @@ def test_transparent_picture_is_not_mistaken_for_letterbox_bars():
     layer[10:20, 10:20, 3] = 255
     img, mask = editor_inputs({"background": rgba, "layers": [layer], "composite": None}, None)
     assert img.shape == (60, 80, 3) and mask.sum() == 100 and mask[15, 15]
+
+
+def test_cache_sweep_removes_old_results_and_keeps_start_up_files(tmp_path):
+    from artgan.ui import sweep_cache
+
+    old = time.time() - 100
+    thumb, clip, fresh = tmp_path / "t" / "thumb.webp", tmp_path / "a" / "clip-stylized.mp4", tmp_path / "b" / "n.png"
+    for path in (thumb, clip, fresh):
+        path.parent.mkdir()
+        path.write_bytes(b"x")
+    for path in (thumb, clip, thumb.parent, clip.parent):
+        os.utime(path, (old, old))
+    assert sweep_cache(tmp_path, 50, keep={thumb}) == 1
+    assert thumb.exists() and fresh.exists() and not clip.exists()
+    os.utime(clip.parent, (old, old))  # emptied folders go once they too are older than the TTL
+    sweep_cache(tmp_path, 50, keep={thumb})
+    assert not clip.parent.exists() and fresh.parent.exists()
