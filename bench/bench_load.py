@@ -66,7 +66,11 @@ def inputs(work: Path) -> dict:
     return {"layer": work / "layer.png", "clip": clip}
 
 
-def client_loop(url: str, files: dict, deadline: float, video_every: int, stats: dict, lock: threading.Lock) -> None:
+def client_loop(
+    url: str, files: dict, user: int, deadline: float, video_every: int, stats: dict, lock: threading.Lock
+) -> None:
+    """One user; each asks with slightly different settings, as people do (identical outputs written
+    at the same moment race in Gradio's cache writer, which rewrites the file in place)."""
     from gradio_client import Client, handle_file
 
     client = Client(url, verbose=False)
@@ -75,14 +79,14 @@ def client_loop(url: str, files: dict, deadline: float, video_every: int, stats:
         n += 1
         if video_every and n % video_every == 0:
             kind = "video"
-            args = (handle_file(str(files["clip"])), "starry_night", [], 0.0, 1.0, 0.8, 1.0, False)
+            args = (handle_file(str(files["clip"])), "starry_night", [], 0.0, 1.0 - 0.02 * user, 0.8, 1.0, False)
         elif n % 2:
             kind = "stylize"
-            args = (handle_file(str(PHOTO)), "the_scream", [], 0.0, 1.0, False, 1.0, 512)
+            args = (handle_file(str(PHOTO)), "the_scream", [], 0.0, 1.0 - 0.02 * user, False, 1.0, 512)
         else:
             kind = "inpaint"
             editor = {"background": handle_file(str(DAMAGED)), "layers": [handle_file(str(files["layer"]))]}
-            args = ({**editor, "composite": None}, None, "gan", 2)
+            args = ({**editor, "composite": None}, None, "gan", 1 + user)
         start = time.monotonic()
         job = client.submit(*args, api_name=f"/{kind}")
         ranks = set()
@@ -152,8 +156,8 @@ def main() -> None:
         lock = threading.Lock()
         deadline = time.monotonic() + args.seconds
         threads = [
-            threading.Thread(target=client_loop, args=(url, files, deadline, args.video_every, stats, lock))
-            for _ in range(args.clients)
+            threading.Thread(target=client_loop, args=(url, files, user, deadline, args.video_every, stats, lock))
+            for user in range(args.clients)
         ]
         t0 = time.monotonic()
         for t in threads:

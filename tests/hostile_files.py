@@ -66,6 +66,13 @@ def cmyk_jpeg(folder: Path) -> Path:
     return path
 
 
+def jpeg_named_png(folder: Path) -> Path:
+    """Contents decide, never the extension."""
+    path = folder / "really_a_jpeg.png"
+    _picture().save(path, format="JPEG", quality=90)
+    return path
+
+
 def exif_rotated(folder: Path) -> Path:
     """Stored landscape 96×72, EXIF orientation 6: shown (and processed) portrait 72×96."""
     exif = Image.Exif()
@@ -116,6 +123,7 @@ IMAGES = {
     "greyscale": (greyscale, None),
     "cmyk jpeg": (cmyk_jpeg, None),
     "exif rotated": (exif_rotated, None),
+    "jpeg named .png": (jpeg_named_png, None),
     "bomb header": (bomb_header, "megapixels"),
     "1x1": (one_pixel, None),
 }
