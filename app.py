@@ -16,6 +16,7 @@ from artgan.runtime.sessions import describe_device
 from artgan.stylize import ui as stylize_ui
 from artgan.stylize.pipeline import StyleLibrary, library_for
 from artgan.texture import ui as texture_ui
+from artgan.texture.pipeline import user_textures_dir
 from artgan.ui import start_cache_sweeper
 from artgan.video import ui as video_ui
 
@@ -61,7 +62,8 @@ def main() -> None:
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=MAX_UPLOAD,
-        allowed_paths=[str(library.user_dir)],  # thumbnails and vectors of learned styles; nothing else
+        # the learned styles' and fitted textures' own files (vectors, thumbnails); nothing else
+        allowed_paths=[str(library.user_dir), str(user_textures_dir())],
         theme=gr.themes.Soft(),
         prevent_thread_lock=True,
     )
