@@ -13,9 +13,10 @@ from pathlib import Path
 
 import gradio as gr
 from gradio.utils import get_upload_folder
+from PIL import Image
 
 from artgan.errors import ArtganError, ImageError
-from artgan.runtime.images import check_pixels
+from artgan.runtime.images import WIDE_MODES, check_pixels, read_image
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,20 @@ class CheckedImage(gr.Image):
         decode = super().preprocess
         if self.type == "filepath":
             return checked_upload(payload, lambda p: p.path if p is not None and p.path else decode(p))
+        if self.type == "numpy":
+
+            def decode_wide(p):
+                # gr.Image applies EXIF itself and keeps a mask's alpha: only 16-bit and CMYK are ours
+                return read_image(p.path) if p and p.path and needs_our_decoder(p.path, exif=False) else decode(p)
+
+            return checked_upload(payload, decode_wide)
         return checked_upload(payload, decode)
+
+
+def needs_our_decoder(path: str, exif: bool = True) -> bool:
+    """True for pictures Gradio's decoding gets wrong: 16-bit (turns white), CMYK, or (`exif`) EXIF-rotated."""
+    with Image.open(path) as im:
+        return im.mode in WIDE_MODES + ("CMYK",) or (exif and im.getexif().get(0x0112, 1) != 1)
 
 
 def sweep_cache(folder: Path, ttl: float, keep: set[Path]) -> int:

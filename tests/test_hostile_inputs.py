@@ -129,6 +129,21 @@ def test_inpaint_tab_masks(client, hostile, mask, message, tmp_path):
     still_serves(client)
 
 
+def test_inpaint_tab_16bit_mask_picture(client, hostile, tmp_path):
+    """A 16-bit mask (as image editors export them) marks its white box, not the whole picture."""
+    from gradio_client import handle_file
+
+    mask = np.zeros((72, 96), np.uint16)
+    mask[20:40, 30:60] = 65535
+    Image.fromarray(mask).save(tmp_path / "mask16.png")
+    picture = hostile["image: greyscale"]
+    editor = {"background": handle_file(str(picture)), "layers": [], "composite": None}
+    _, result = client.predict(editor, handle_file(str(tmp_path / "mask16.png")), "telea", 0, api_name="/inpaint")
+    changed = np.abs(read_image(result).astype(int) - read_image(picture)).max(-1) > 0
+    ys, xs = np.nonzero(changed)
+    assert changed.any() and ys.min() >= 20 and ys.max() < 40 and xs.min() >= 30 and xs.max() < 60
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -7,11 +7,10 @@ from pathlib import Path
 import cv2
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from artgan.inpaint.pipeline import METHOD_LABELS, InpaintError, inpaint, mask_from_image, mask_from_layers
-from artgan.runtime.images import WIDE_MODES, ensure_rgb_u8, read_image
-from artgan.ui import CheckedImage, checked_upload, user_errors
+from artgan.runtime.images import ensure_rgb_u8, read_image
+from artgan.ui import CheckedImage, checked_upload, needs_our_decoder, user_errors
 
 BRUSH_COLOUR = "#ff00ff"
 
@@ -35,12 +34,6 @@ class CheckedEditor(gr.ImageEditor):
             rgb = read_image(file.path)
             return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])  # opaque RGBA, like the canvas sends
         return super().convert_and_format_image(file, flatten_on_white)
-
-
-def needs_our_decoder(path: str) -> bool:
-    """True for pictures Gradio's decoding gets wrong: 16-bit, CMYK, or EXIF-rotated."""
-    with Image.open(path) as im:
-        return im.mode in WIDE_MODES + ("CMYK",) or im.getexif().get(0x0112, 1) != 1
 
 
 def editor_inputs(value: dict | None, mask_upload: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
