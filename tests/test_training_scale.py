@@ -48,12 +48,13 @@ def stylize_args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:
     ]
 
 
-def torchrun(args: list[str], procs: int = 2) -> None:
-    """The documented multi-GPU command, here with gloo on CPU."""
+def torchrun(args: list[str], procs: int = 2) -> str:
+    """The documented multi-GPU command, here with gloo on CPU; returns its output."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run([*cmd, "-m", "artgan", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 def checkpoint(run: Path) -> dict:
@@ -175,3 +176,20 @@ def test_inpaint_gan_under_ddp_equals_one_process(data, tmp_path):
         for k, state in one[opt]["state"].items():
             assert torch.allclose(state["exp_avg"], two[opt]["state"][k]["exp_avg"], atol=1e-6), f"{opt} {k}"
     assert_same_losses(tmp_path / "one", tmp_path / "two")
+
+
+def test_texture_reads_a_whole_tree_under_ddp(data, tmp_path):
+    """`--textures all`: every readable image of DATA/textures (nested), one texture each,
+    the corrupt one skipped and counted; the two-network GAN trains on 2 processes."""
+    root = tmp_path / "dtd"
+    for name in ("grass", "bricks_mossy"):  # the shipped 128 px thumbnails (CC0)
+        (root / "textures" / name).mkdir(parents=True)
+        shutil.copy(WEIGHTS / "textures" / f"{name}.jpg", root / "textures" / name / f"{name}.jpg")
+    shutil.copy(data / "photos" / "zz_broken.jpg", root / "textures" / "zz_broken.jpg")
+    args = ["train", "texture", "--data", str(root), "--textures", "all", "--out", str(tmp_path / "run")]
+    args += ["--steps", "2", "--crop", "32", "--batch-size", "4", "--widths", "8,8,4,4,4", "--gram-weight", "0"]
+    out = torchrun([*args, "--accum", "2", "--ckpt-every", "1", "--sample-every", "2", "--log-every", "1"])
+    assert out.count("skipped 1 unreadable image: zz_broken.jpg") == 1  # rank 0 only
+    state = checkpoint(tmp_path / "run")
+    assert list(state["config"]["textures"]) == ["bricks_mossy", "grass"] and state["step"] == 2
+    assert state["optimizer_d"]["state"][0]["step"] == 2 and (tmp_path / "run" / "samples" / "step000002.png").exists()

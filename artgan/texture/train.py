@@ -178,22 +178,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
-def texture_specs(args: argparse.Namespace) -> tuple[str, ...]:
-    """The --textures list; `all` lists the DATA/textures tree (unreadable files skipped and counted)."""
+def texture_specs(args: argparse.Namespace) -> tuple[tuple[str, ...], list[Path]]:
+    """The --textures list; `all` lists the DATA/textures tree, less its unreadable files (returned too)."""
     if args.textures.strip() != "all":
-        return tuple(s.strip() for s in args.textures.split(",") if s.strip())
+        return tuple(s.strip() for s in args.textures.split(",") if s.strip()), []
     specs, bad = all_textures(Path(args.data) / "textures", args.max_images)
-    if bad:
-        print(f"skipped {len(bad)} unreadable image{'s' * (len(bad) != 1)}: {', '.join(p.name for p in bad[:5])}")
     if not specs:
         raise ArtganError(f"no readable textures in {Path(args.data) / 'textures'}")
-    return tuple(specs)
+    return tuple(specs), bad
 
 
-def config_from(args: argparse.Namespace) -> TextureConfig:
+def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConfig:
     return replace(
         TextureConfig(),
-        textures=texture_specs(args),
+        textures=specs,
         widths=tuple(int(w) for w in args.widths.split(",")),
         depths=tuple(int(d) for d in args.depths.split(",")),
         crop=args.crop,
@@ -212,7 +210,10 @@ def run(args: argparse.Namespace) -> Path:
     if state is not None:
         cfg = replace(TextureConfig.from_dict(state["config"]), gram_weight=args.gram_weight)
     else:
-        cfg = config_from(args)
+        specs, bad = texture_specs(args)
+        if bad and session.main:
+            print(f"skipped {len(bad)} unreadable image{'s' * (len(bad) != 1)}: {', '.join(p.name for p in bad[:5])}")
+        cfg = config_from(args, specs)
     folders = [Path(args.data) / "textures", Path(args.data) / "styles"]
     images = [load_texture(spec, folders, cfg.short_side) for spec in cfg.textures]
     trainer = TextureTrainer(cfg, images, session)
