@@ -72,9 +72,17 @@ def export_network(net: StyleTransferNet, path: Path) -> float:
 
 
 def style_entries(
-    bank_table: torch.Tensor, styles: tuple[str, ...], paintings: Path, weights: Path, folder: str = "styles"
+    bank_table: torch.Tensor,
+    styles: tuple[str, ...],
+    paintings: Path,
+    weights: Path,
+    folder: str = "styles",
+    adversarial: bool = False,
 ) -> list[dict]:
-    """Write <folder>/<id>.npy (+ thumbnail when the painting is at hand); manifest rows."""
+    """Write <folder>/<id>.npy (+ thumbnail when the painting is at hand); manifest rows.
+
+    `adversarial`: whether the run's last steps trained these styles with the adversarial term.
+    """
     out_dir = weights / folder
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -86,7 +94,7 @@ def style_entries(
             **painting_credit(style_id),
             "params": f"{folder}/{style_id}.npy",
             "params_sha256": sha256_of(params),
-            "adversarial": False,
+            "adversarial": adversarial,
         }
         matches = sorted(paintings.glob(f"{style_id}.*")) if paintings.is_dir() else []
         if matches:
@@ -144,7 +152,9 @@ def run(args: argparse.Namespace) -> Path:
             "parity_max_abs_error": error,
             "command": "artgan " + " ".join(shlex.quote(a) for a in args.argv),
         },
-        "styles": style_entries(bank.table.weight.detach(), cfg.styles, Path(args.styles), weights, folder),
+        "styles": style_entries(
+            bank.table.weight.detach(), cfg.styles, Path(args.styles), weights, folder, cfg.adversarial_weight > 0
+        ),
     }
     if args.ship_checkpoint:  # lets the next run resume or fine-tune without retraining
         shipped = weights / "checkpoints" / f"{model_id}.pt"
