@@ -47,9 +47,9 @@ class Distiller:
         channels: tuple[int, ...],
         kernels: tuple[int, int],
         res_blocks: int,
-        feature_weight: float,
         crop: int,
         batch_size: int,
+        feature_weight: float,
         lr: float,
         session: Session,
     ) -> None:
@@ -146,21 +146,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Path:
     session = start_session(args.device, args.precision, args.seed)
     train_files, test_files = train_test_files([args.content], args.max_images, args.holdout)
-    d = Distiller(
-        Path(args.teacher),
-        args.arch,
-        tuple(int(c) for c in args.channels.split(",")),
-        tuple(int(k) for k in args.kernels.split(",")),
-        args.res_blocks,
-        args.feature_weight,
-        args.crop,
-        args.batch_size,
-        args.lr,
-        session,
-    )
     last = Path(args.out) / "last.pt"
-    if args.resume and last.exists():
-        d.load(load_checkpoint(last))
-    data = CropDataset(train_files, args.crop, args.batch_size, seed=args.seed, transform=StyleLabel(len(d.cfg.styles)))
-    preview = torch.stack(list(FixedImages((test_files or train_files)[:4], args.crop)))
-    return fit(d, session, data, args.batch_size, args, lambda path: d.sample(preview, path), "distil")
+    state = load_checkpoint(last) if args.resume and last.exists() else None
+    shape = student_shape(args) if state is None else student_shape_of(state["config"])
+    d = Distiller(Path(args.teacher), *shape, args.feature_weight, args.lr, session)
+    if state is not None:
+        d.load(state)
+    cfg = d.cfg
+    data = CropDataset(train_files, cfg.crop, cfg.batch_size, seed=args.seed, transform=StyleLabel(len(cfg.styles)))
+    preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
+    return fit(d, session, data, cfg.batch_size, args, lambda path: d.sample(preview, path), "distil")
+
+
+def student_shape(args: argparse.Namespace) -> tuple:
+    """(arch, channels, kernels, res_blocks, crop, batch_size) from the command line."""
+    channels = tuple(int(c) for c in args.channels.split(","))
+    kernels = tuple(int(k) for k in args.kernels.split(","))
+    return args.arch, channels, kernels, args.res_blocks, args.crop, args.batch_size
+
+
+def student_shape_of(config: dict) -> tuple:
+    """The same from a checkpoint: a resumed run keeps its network and global batch (any GPU count)."""
+    keys = ("arch", "channels", "kernels", "res_blocks", "crop", "batch_size")
+    return tuple(tuple(config[k]) if isinstance(config[k], list) else config[k] for k in keys)
