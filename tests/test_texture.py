@@ -240,30 +240,6 @@ def test_app_texture_endpoint(app_url):
     assert np.array_equal(full, generate(TextureLibrary(WEIGHTS), "grass", 160, 96, 7, True))
 
 
-def test_texture_tab_in_a_browser(app_url, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from PIL import Image
-
-    from tests.test_app import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.goto(app_url)
-        page.get_by_role("tab", name="Texture").click()
-        page.locator("#texture-gallery img").first.wait_for()
-        page.get_by_label("Tileable (repeats seamlessly)").check()
-        page.get_by_role("button", name="Generate", exact=True).click()
-        for elem in ("#texture-result img", "#texture-tiled img"):
-            img = page.locator(elem)
-            img.wait_for(timeout=60_000)
-            shot = tmp_path / "shot.png"
-            img.screenshot(path=str(shot))
-            assert np.asarray(Image.open(shot).convert("RGB")).astype(float).std() > 5  # a picture, not a blank box
-        assert page.locator("#texture-tiled img").evaluate("i => i.naturalWidth") == 1024  # 2 × 512, shown whole
-        browser.close()
-
-
 def test_fit_texture_endpoint_adds_a_texture(app_url):
     from gradio_client import Client, handle_file
 

@@ -7,7 +7,6 @@ keep colours → brush scale → output size.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from artgan.runtime.images import (
     to_nchw,
 )
 from artgan.runtime.manifest import WEIGHTS_DIR, load_manifest, model_entry, verified_path
-from artgan.runtime.sessions import get_session, parallel_workers, warm_up
+from artgan.runtime.sessions import get_session, warm_up
 
 MODEL_ID = "stylize"  # the quality network (Stylize tab, CLI default)
 FAST_MODEL_ID = "stylize_fast"  # the distilled fast network (video, `--fast`), when shipped
@@ -149,11 +148,7 @@ def network_feeds(x: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None
 
 
 def run_network(
-    library: StyleLibrary,
-    img_u8: np.ndarray,
-    style_vec: np.ndarray,
-    stats: np.ndarray | None = None,
-    threads: int | None = None,
+    library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """One pass at the image's own size (reflect-padded to the stride).
 
@@ -161,7 +156,7 @@ def run_network(
     Returns the stylized image and the statistics used.
     """
     x, (h, w) = pad_to_multiple(to_nchw(img_u8), library.stride)
-    out, used = library.session(threads).run(None, network_feeds(x, style_vec, stats))
+    out, used = library.session().run(None, network_feeds(x, style_vec, stats))
     return from_nchw(out[:, :, :h, :w]), used[0]
 
 
@@ -180,20 +175,12 @@ def run_tiled(
     _, stats = run_network(library, fit_long_side(img_u8, STATS_SIDE), style_vec)
     h, w = img_u8.shape[:2]
     out = np.empty_like(img_u8)
-    corners = [(y0, x0) for y0 in range(0, h, tile) for x0 in range(0, w, tile)]
-    workers = min(len(corners), parallel_workers(library.session()))
-    threads = 1 if workers > 1 else None  # one single-threaded run per core: same pixels, faster
-
-    def one(corner: tuple[int, int]) -> None:
-        y0, x0 = corner
-        y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-        ya, xa = max(0, y0 - margin), max(0, x0 - margin)
-        crop = img_u8[ya : min(h, y1 + margin), xa : min(w, x1 + margin)]
-        part, _ = run_network(library, crop, style_vec, stats, threads)
-        out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
-
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(one, corners))
+    for y0 in range(0, h, tile):  # one tile at a time: tiles side by side doubled peak memory for ≤ 22 % speed
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ya, xa = max(0, y0 - margin), max(0, x0 - margin)
+            part, _ = run_network(library, img_u8[ya : min(h, y1 + margin), xa : min(w, x1 + margin)], style_vec, stats)
+            out[y0:y1, x0:x1] = part[y0 - ya : y1 - ya, x0 - xa : x1 - xa]
     return out
 
 
