@@ -27,24 +27,39 @@ from artgan.stylize.pipeline import StyleLibrary, network_feeds  # noqa: E402
 
 
 def median_time(fn, repeats: int) -> float:
-    fn()  # warm-up: allocation and kernel choice
-    times = []
+    return interleaved({"fn": fn}, repeats)[0]["fn"]
+
+
+def interleaved(fns: dict, repeats: int) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Median seconds of each callable, run in turn within every repeat, and the raw rounds.
+
+    Taking turns, rather than all repeats of one then all of the next, lets both sides of a
+    ratio see the same machine state: on a shared host the load drifts between phases. A
+    pause before each call keeps ONNX Runtime's spin-waiting threads from slowing torch.
+    """
+    for fn in fns.values():
+        fn()  # warm-up: allocation and kernel choice
+    rounds = []
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        row = {}
+        for name, fn in fns.items():
+            time.sleep(0.2)  # let the previous runtime's spinning worker threads go idle first
+            t = time.perf_counter()
+            fn()
+            row[name] = time.perf_counter() - t
+        rounds.append(row)
+    return {name: statistics.median(r[name] for r in rounds) for name in fns}, rounds
 
 
-def bench_ort(library: StyleLibrary, providers: list[str], size: int, repeats: int) -> float:
+def ort_call(library: StyleLibrary, providers: list[str], size: int):
     sess = ort.InferenceSession(str(library.model_path), session_options(), providers=providers)
     x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
     feeds = network_feeds(x, library.get(library.names()[0]).params)
-    return median_time(lambda: sess.run(None, feeds), repeats)
+    return lambda: sess.run(None, feeds)
 
 
-def bench_torch(checkpoint: Path, size: int, repeats: int) -> tuple[float, float]:
-    """Eager seconds of (the exported graph's function, the plain forward).
+def torch_calls(checkpoint: Path, size: int) -> dict:
+    """Eager calls of (the exported graph's function, the plain forward).
 
     The exported graph is the shared-statistics form (it mixes given normalisation statistics
     with the image's own, for tiles); the plain forward uses torch's fused instance norm and
@@ -56,10 +71,17 @@ def bench_torch(checkpoint: Path, size: int, repeats: int) -> tuple[float, float
     from artgan.stylize.train import load_model
 
     _, net, bank = load_model(checkpoint)
-    x, s = torch.rand(1, 3, size, size), bank(torch.tensor([0]))
+    x, s = torch.rand(1, 3, size, size), bank(torch.tensor([0])).detach()
     graph, stats, weight = SharedStatsGraph(net), torch.zeros_like(s), torch.zeros(1, 1)
-    with torch.inference_mode():
-        return median_time(lambda: graph(x, s, stats, weight), repeats), median_time(lambda: net(x, s), repeats)
+
+    def run(fn):
+        def call():
+            with torch.inference_mode():
+                fn()
+
+        return call
+
+    return {"graph": run(lambda: graph(x, s, stats, weight)), "plain": run(lambda: net(x, s))}
 
 
 def bench_pipeline_memory(side: int, brush: float, model_id: str = "stylize") -> tuple[float, float]:
@@ -111,7 +133,8 @@ def main() -> None:
     threads = os.environ.get("ARTGAN_THREADS", "all")
     print(
         f"{args.model_id} network · {datetime.date.today()} · {cpu_name()} · {os.cpu_count()} cores · "
-        f"ORT {ort.__version__} threads={threads}\n"
+        f"ORT {ort.__version__} threads={threads}; ORT and eager take turns within each of {args.repeats} rounds, "
+        "speed-up = median over rounds of eager / ORT\n"
     )
     print(
         "| size | ORT CPU (s) | eager, same graph (s) | ORT speed-up "
@@ -119,16 +142,24 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for size in args.sizes:
-        cpu = bench_ort(library, [CPU], size, args.repeats)
-        eager, plain = bench_torch(args.checkpoint, size, args.repeats) if args.checkpoint else (None, None)
+        calls = {"ort": ort_call(library, [CPU], size)}
+        if args.checkpoint:
+            calls |= torch_calls(args.checkpoint, size)
+        med, rounds = interleaved(calls, args.repeats)
         cuda = (
-            bench_ort(library, [CUDA, CPU], size, args.repeats)
+            median_time(ort_call(library, [CUDA, CPU], size), args.repeats)
             if nvidia_driver_present() and CUDA in ort.get_available_providers()
             else None
         )
-        fmt = lambda v: f"{v:.3f}" if v is not None else "–"  # noqa: E731
-        ratio = lambda t, cpu=cpu: f"{t / cpu:.2f}×" if t else "–"  # noqa: E731
-        print(f"| {size}² | {fmt(cpu)} | {fmt(eager)} | {ratio(eager)} | {fmt(plain)} | {ratio(plain)} | {fmt(cuda)} |")
+
+        def cell(name: str, med=med, rounds=rounds) -> str:
+            if name not in med:
+                return "– | –"
+            ratio = statistics.median(r[name] / r["ort"] for r in rounds)  # paired: same moment
+            return f"{med[name]:.3f} | {ratio:.2f}×"
+
+        cuda_s = f"{cuda:.3f}" if cuda is not None else "–"
+        print(f"| {size}² | {med['ort']:.3f} | {cell('graph')} | {cell('plain')} | {cuda_s} |")
     print(f"\nwhole pipeline at {args.tiled}² output, one fresh process each:\n")
     print("| brush scale | network runs at | time (s) | peak RSS (MiB) |")
     print("|---|---|---|---|")
