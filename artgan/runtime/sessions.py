@@ -99,7 +99,8 @@ def parallel_workers(sess: ort.InferenceSession) -> int:
     if active_provider(sess) != CPU:
         return 1
     threads = int(os.environ.get("ARTGAN_THREADS", "0"))
-    return threads or os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return threads or usable or 1
 
 
 def active_provider(sess: ort.InferenceSession) -> str:
