@@ -9,21 +9,16 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.app_process import free_port, wait_until_served  # noqa: E402
 
 
 def one_run() -> tuple[float, float]:
@@ -37,13 +32,8 @@ def one_run() -> tuple[float, float]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
+        if not wait_until_served(proc, url):
+            raise SystemExit("app.py did not serve its page within 120 s")
         served = time.perf_counter() - start
         photo = handle_file(str(ROOT / "examples" / "kodak_02_red_door.jpg"))
         Client(url, verbose=False).predict(photo, "the_scream", [], 0.0, 1.0, False, 1.0, 512, api_name="/stylize")

@@ -15,14 +15,12 @@ import argparse
 import datetime
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
@@ -31,15 +29,12 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.app_process import free_port, wait_until_served  # noqa: E402
+
 PHOTO = ROOT / "examples" / "kodak_02_red_door.jpg"
 DAMAGED = ROOT / "examples" / "inpaint" / "glacier_scratched.jpg"
 DAMAGE_MASK = ROOT / "examples" / "inpaint" / "glacier_scratched_mask.png"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def folder_size(folder: Path) -> tuple[int, int]:
@@ -139,15 +134,8 @@ def main() -> None:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    raise SystemExit((work / "app.log").read_text()) from None
-                time.sleep(0.2)
+        if not wait_until_served(proc, url):
+            raise SystemExit((work / "app.log").read_text())
         before = folder_size(app_tmp)
         startup_files = {p for p in app_tmp.rglob("*") if p.is_file()}
         rss_idle = peak_rss_mb(proc.pid)
