@@ -29,14 +29,11 @@ def read_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
         raise ImageError(f"cannot open {name}: {exc.strerror}") from exc
     try:
         with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > max_pixels:
-                raise ImageError(
-                    f"{name} is {im.width}×{im.height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels"
-                )
+            refuse_too_big(name, im.size, max_pixels)
             im = ImageOps.exif_transpose(im)
             return to_rgb_u8(im)
     except Image.DecompressionBombError as exc:  # Pillow refuses > 179 MP headers before we can measure them
-        raise ImageError(f"{name} claims to be over {max_pixels / 1e6:.0f} megapixels, the limit") from exc
+        raise bomb_error(name, max_pixels) from exc
     except UnidentifiedImageError as exc:
         raise ImageError(f"{name} is not an image file Pillow can read") from exc
     except (OSError, ValueError, SyntaxError) as exc:
@@ -50,11 +47,20 @@ def check_pixels(path: str | Path, name: str | None = None, max_pixels: int = MA
         with Image.open(path) as im:
             width, height = im.size
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{name} claims to be over {max_pixels / 1e6:.0f} megapixels, the limit") from exc
+        raise bomb_error(name, max_pixels) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name} is not an image file that can be read (corrupt or unsupported)") from exc
+    refuse_too_big(name, (width, height), max_pixels)
+
+
+def refuse_too_big(name: str, size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
     if width * height > max_pixels:
         raise ImageError(f"{name} is {width}×{height} pixels; the limit is {max_pixels / 1e6:.0f} megapixels")
+
+
+def bomb_error(name: str, max_pixels: int) -> ImageError:
+    return ImageError(f"{name} claims to be over {max_pixels / 1e6:.0f} megapixels, the limit")
 
 
 WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # 16-bit and 32-bit greyscale
