@@ -62,9 +62,10 @@ def all_textures(folder: Path, max_images: int | None) -> tuple[list[str], list[
 
 def load_texture(spec: str, folders: list[Path], short_side: int) -> np.ndarray:
     """HWC uint8, cropped as the spec says and scaled down so its short side ≤ short_side."""
-    im = load_rgb(find_source(spec, folders))
+    source = find_source(spec, folders)
+    im = load_rgb(source)
     if im is None:
-        raise ArtganError(f"texture {spec!r}: {find_source(spec, folders)} is not a readable image")
+        raise ArtganError(f"texture {spec!r}: {source} is not a readable image")
     if "@" in spec:
         box = tuple(int(v) for v in spec.split("@")[1].split(":"))
         im = im.crop(box)
