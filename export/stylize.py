@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
+from artgan.errors import WeightsError
+from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, sha256_of, write_entry
 from artgan.stylize.model import STRIDE, SharedStatsGraph, StyleTransferNet
 from artgan.stylize.train import load_model
 from export.onnx_export import OPSET, export_onnx
@@ -165,11 +166,27 @@ def run(args: argparse.Namespace) -> Path:
             "sha256": sha256_of(shipped),
             "note": "PyTorch checkpoint (weights, style bank, optimiser): resume with --resume",
         }
+    else:
+        keep_provenance(entry, Path(args.checkpoint), weights)
     write_entry(entry, weights)
     print(
         f"wrote {onnx_path} ({entry['size_bytes'] / 1e6:.2f} MB, parity error {error:.1e}) and {len(cfg.styles)} styles"
     )
     return onnx_path
+
+
+def keep_provenance(entry: dict, checkpoint: Path, weights: Path) -> None:
+    """Re-exporting the shipped checkpoint (e.g. after a graph change) keeps its manifest
+    record: the checkpoint row and the training command that made it."""
+    try:
+        previous = model_entry(entry["id"], weights)
+    except WeightsError:
+        return
+    shipped = previous.get("checkpoint")
+    if shipped and sha256_of(checkpoint) == shipped["sha256"]:
+        entry["checkpoint"] = shipped
+        if entry["training"]["command"] == "see README":
+            entry["training"]["command"] = previous["training"]["command"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from artgan.errors import ArtganError  # noqa: E402
 from artgan.features.networks import build_feature_net, efficientnet_lite0  # noqa: E402
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation  # noqa: E402
-from artgan.nets.blocks import ConditionalInstanceNorm  # noqa: E402
+from artgan.nets.blocks import ConditionalInstanceNorm, UpsampleConv, kernel_from_phases, phase_kernels  # noqa: E402
 from artgan.stylize.config import StylizeConfig  # noqa: E402
 from artgan.stylize.model import StyleTransferNet, build  # noqa: E402
 
@@ -37,6 +37,24 @@ def test_style_bank_rows_start_as_identity_and_are_per_sample():
 def test_no_transposed_convolutions_in_the_generator():
     net = StyleTransferNet()
     assert not any(isinstance(m, torch.nn.ConvTranspose2d | torch.nn.PixelShuffle) for m in net.modules())
+
+
+@pytest.mark.parametrize("kernel", [3, 5])
+def test_upsample_conv_is_nearest_upsampling_then_reflect_padded_conv(kernel):
+    """The low-resolution phase form (3×3) must be the same function, values and gradients."""
+    torch.manual_seed(0)
+    m = UpsampleConv(5, 7, kernel)
+    x = torch.randn(2, 5, 9, 13)
+    reference = m.conv(torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest"))
+    y = m(x)
+    assert y.shape == (2, 7, 18, 26)
+    assert torch.allclose(y, reference, atol=1e-5)
+    (g_ref,) = torch.autograd.grad(reference.square().sum(), m.conv.conv.weight)
+    (g,) = torch.autograd.grad(m(x).square().sum(), m.conv.conv.weight)
+    assert torch.allclose(g, g_ref, rtol=1e-4, atol=1e-3)
+    w = m.conv.conv.weight
+    if kernel == 3:  # the exported file holds phase kernels; learning a style reads them back
+        assert torch.allclose(kernel_from_phases(phase_kernels(w)), w, atol=1e-5)
 
 
 def test_gram_and_seed_normalisation():

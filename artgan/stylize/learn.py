@@ -8,39 +8,75 @@ from the shipped ONNX file, which keeps one source of truth.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import torch
 from onnx import numpy_helper
 from PIL import Image
 
+from artgan.errors import WeightsError
 from artgan.features.networks import build_feature_net
 from artgan.losses.style import gram
+from artgan.nets.blocks import kernel_from_phases
 from artgan.runtime.images import resize_u8
+from artgan.runtime.sessions import get_session
 from artgan.stylize.config import StylizeConfig
 from artgan.stylize.model import StyleTransferNet
-from artgan.stylize.pipeline import StyleLibrary
+from artgan.stylize.pipeline import StyleLibrary, network_feeds
 from artgan.stylize.train import style_losses
-
-PREFIX = "net."  # initialiser names of the exported SharedStatsGraph
 
 
 def network_from_onnx(library: StyleLibrary) -> tuple[StylizeConfig, StyleTransferNet]:
-    """Rebuild the PyTorch network from the shipped ONNX file's initialisers."""
+    """Rebuild the PyTorch network from the shipped ONNX file's Conv weights.
+
+    ONNX Runtime first folds the graph's constant subgraphs (the upsampling layers' phase
+    kernels are computed from their 3×3 kernels), then the Conv nodes, in graph order,
+    fill the network's convolutions, in module order (the order they run). A parity check
+    against ONNX Runtime guards the mapping.
+    """
     cfg = StylizeConfig.from_dict(library.entry["config"])
-    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch)
-    model = onnx.load(str(library.model_path))
-    state = {
-        init.name[len(PREFIX) :]: torch.from_numpy(numpy_helper.to_array(init).copy())
-        for init in model.graph.initializer
-        if init.name.startswith(PREFIX)
-    }
-    net.load_state_dict(state, strict=True)
-    return cfg, net.eval().requires_grad_(False)
+    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch).eval().requires_grad_(False)
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    nodes = folded_convs(library.model_path)
+    if len(nodes) != len(convs):
+        raise WeightsError(f"{library.model_path.name} has {len(nodes)} convolutions, the network {len(convs)}")
+    with torch.no_grad():
+        for conv, (weight, bias) in zip(convs, nodes, strict=True):
+            weight, bias = torch.from_numpy(weight), torch.from_numpy(bias)
+            if weight.shape[0] == 4 * conv.out_channels:  # an upsampling layer's phase kernels
+                weight, bias = kernel_from_phases(weight), bias[::4]
+            conv.weight.copy_(weight)
+            conv.bias.copy_(bias)
+    check_parity(library, net)
+    return cfg, net
+
+
+def folded_convs(model_path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weight, bias) of every Conv node in graph order, after ONNX Runtime's constant folding."""
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    with tempfile.TemporaryDirectory() as tmp:
+        opts.optimized_model_filepath = str(Path(tmp) / "folded.onnx")
+        ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+        model = onnx.load(opts.optimized_model_filepath)
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    return [(inits[n.input[1]], inits[n.input[2]]) for n in model.graph.node if n.op_type == "Conv"]
+
+
+def check_parity(library: StyleLibrary, net: StyleTransferNet) -> None:
+    x = np.random.default_rng(0).random((1, 3, 32, 48), dtype=np.float32)
+    style = next(iter(library.styles.values())).params
+    expected = get_session(library.model_path).run(["stylized"], network_feeds(x, style))[0]
+    with torch.no_grad():
+        got = net(torch.from_numpy(x), torch.from_numpy(style[None])).numpy()
+    if not np.allclose(got, expected, atol=1e-3):
+        raise WeightsError(f"the network rebuilt from {library.model_path.name} does not match it")
 
 
 def to_tensor(img_u8: np.ndarray) -> torch.Tensor:
