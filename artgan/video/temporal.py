@@ -40,10 +40,11 @@ def warp(img: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEA
     return cv2.remap(img, _grid(*flow.shape[:2]) + flow, None, interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
-def resize_flow(flow: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A flow field at another resolution, its vectors scaled to match."""
+def sampling_map(flow: np.ndarray, width: int, height: int) -> np.ndarray:
+    """remap's absolute source coordinates [H,W,2] for a small backward flow applied at (width, height)."""
     h, w = flow.shape[:2]
-    return cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32([width / w, height / h])
+    big = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(_grid(height, width), cv2.multiply(big, (width / w, height / h, 0.0, 0.0)))
 
 
 def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_u8: np.ndarray, prev_u8: np.ndarray) -> np.ndarray:
@@ -57,11 +58,12 @@ def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_u8: np.ndarray, pr
     """
     h, w = flow_back.shape[:2]
     fwd_at = warp(flow_fwd, flow_back)
-    sq = lambda v: (v * v).sum(axis=2)  # noqa: E731
+    sq = lambda v: np.einsum("ijk,ijk->ij", v, v)  # noqa: E731  (|v|² per pixel)
     consistent = sq(flow_back + fwd_at) <= 0.01 * (sq(flow_back) + sq(fwd_at)) + 0.5
     to = _grid(h, w) + flow_back
     inside = (to[..., 0] >= 0) & (to[..., 0] <= w - 1) & (to[..., 1] >= 0) & (to[..., 1] <= h - 1)
-    photo = np.abs(warp(prev_u8, flow_back).astype(np.int16) - cur_u8).max(axis=2) <= PHOTO_TOL
+    diff = cv2.absdiff(warp(prev_u8, flow_back), cur_u8)
+    photo = cv2.inRange(diff, (0, 0, 0), (PHOTO_TOL, PHOTO_TOL, PHOTO_TOL)) > 0  # every channel within
     return consistent & inside & photo
 
 
@@ -90,34 +92,27 @@ class FlowPair:
         return self.dis.calc(cur_gray, prev_gray, None), self.dis.calc(prev_gray, cur_gray, None)
 
 
-def _high_pass(img: np.ndarray) -> np.ndarray:
-    """Detail of an image, float32: itself minus its σ=1 Gaussian blur."""
-    img = img.astype(np.float32)
-    return cv2.subtract(img, cv2.GaussianBlur(img, (0, 0), 1.0))
-
-
 def _restore_detail(blend_u8: np.ndarray, fresh_u8: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Give back the stroke contrast that averaging frames took away (an adaptive unsharp mask).
 
     Strokes of successive frames do not line up exactly, so their weighted mean is softer than
-    any one of them. The high-pass part of the blend is amplified until its energy over the
-    blended pixels matches the fresh stylization's (never more than MAX_SHARPEN×), in proportion
-    to each pixel's blend weight [H,W] in [0,1]; a static scene, whose strokes do line up, gets
-    almost none. OpenCV does the full-frame arithmetic: numpy temporaries made this step cost
-    as much as the network at 480p.
+    any one of them. The high-pass part of the blend (itself minus its σ=1 blur) is amplified
+    until its energy over the blended pixels matches the fresh stylization's (never more than
+    MAX_SHARPEN×), in proportion to each pixel's blend weight [H,W] in [0,1]; a static scene,
+    whose strokes do line up, gets almost none. All in OpenCV on uint8: float temporaries
+    made this step cost as much as the network at 480p.
     """
     blended = (weight > 0.5).astype(np.uint8)
-    if not blended.any():
+    if not cv2.countNonZero(blended):
         return blend_u8
-    detail = _high_pass(blend_u8)
-    energy = sum(cv2.mean(cv2.multiply(detail, detail), blended)[:3])
-    fresh = _high_pass(fresh_u8)
-    fresh_energy = sum(cv2.mean(cv2.multiply(fresh, fresh), blended)[:3])
+    blur = cv2.GaussianBlur(blend_u8, (0, 0), 1.0)
+    energy = cv2.norm(blend_u8, blur, cv2.NORM_L2SQR, blended)
+    fresh_energy = cv2.norm(fresh_u8, cv2.GaussianBlur(fresh_u8, (0, 0), 1.0), cv2.NORM_L2SQR, blended)
     gain = min(max(np.sqrt(fresh_energy / max(1e-6, energy)) - 1, 0.0), MAX_SHARPEN)
     if gain == 0.0:
         return blend_u8
-    detail *= (gain * weight)[..., None]
-    return cv2.add(blend_u8, detail, dtype=cv2.CV_8U)  # saturating, rounded
+    sharp = cv2.addWeighted(blend_u8, 1 + gain, blur, -gain, 0)  # blend + gain·(blend − blur), saturated
+    return cv2.blendLinear(sharp, blend_u8, weight, 1 - weight)
 
 
 class Stabilizer:
@@ -153,7 +148,9 @@ class Stabilizer:
         )
         alpha = trust * np.float32(self.strength * MAX_BLEND)
         # bicubic: the carried frame is resampled every frame, and bilinear would blur it away
-        carried = warp(self.prev_out, resize_flow(back, w, h), cv2.INTER_CUBIC)
+        carried = cv2.remap(
+            self.prev_out, sampling_map(back, w, h), None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        )
         blend = cv2.blendLinear(carried, stylized_u8, alpha, 1 - alpha)  # per-pixel weights, rounded to uint8
         self.prev_out = blend  # carried on unsharpened, or sharpening would compound
         return _restore_detail(blend, stylized_u8, trust)
