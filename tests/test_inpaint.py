@@ -90,6 +90,24 @@ def test_crop_strategy_handles_border_and_separate_regions(photo):
     assert err < 0.25 * magenta  # filled with the picture's own colours, not the paint
 
 
+def test_overlapping_context_boxes_are_filled_in_one_pass(photo):
+    h, w = photo.shape[:2]
+    # two strokes 60 px apart: their context boxes overlap, so one network run covers both
+    mask = blob_mask((h, w), [(200, 220, 200, 300), (280, 300, 200, 300)])
+    assert len(P.regions(mask)) == 1
+    (box,) = P.regions(mask)
+    assert box.y0 <= 200 and box.y1 >= 300 and box.x0 <= 200 and box.x1 >= 300
+    out = P.inpaint(photo, mask, "gan")
+    assert np.array_equal(out[~mask], photo[~mask])
+
+
+def test_far_apart_boxes_are_not_merged_into_a_lower_resolution_pass():
+    a, b = P.Region(0, 400, 0, 400), P.Region(300, 700, 300, 700)  # overlap, but the union is 700 px
+    assert P.merge_overlapping([a, b]) == [a, b]
+    c = P.Region(350, 450, 350, 450)  # inside a's reach: joining costs no resolution
+    assert P.merge_overlapping([a, c]) == [a.union(c)]
+
+
 def test_shipped_model_restores_cracks_better_than_grey(photo):
     h, w = photo.shape[:2]
     mask = random_mask(h, w, np.random.default_rng(5), "thick") > 0

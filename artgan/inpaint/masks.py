@@ -96,9 +96,12 @@ MASK_KINDS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
 TRAIN_MIX = {"thin": 0.15, "medium": 0.3, "thick": 0.3, "boxes": 0.1, "cracks": 0.15}
 
 
+PREFILL_RADIUS = 3  # px; 5 cost 120 ms more per 512² picture for +0.002 hole SSIM (bench_inpaint, 12 held-out)
+
+
 def prefill(img_u8: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The classical fill the network starts from: OpenCV Navier–Stokes (Bertalmio et al. 2001)."""
-    return cv2.inpaint(np.ascontiguousarray(img_u8), mask.astype(np.uint8) * 255, 5, cv2.INPAINT_NS)
+    return cv2.inpaint(np.ascontiguousarray(img_u8), mask.astype(np.uint8) * 255, PREFILL_RADIUS, cv2.INPAINT_NS)
 
 
 def random_mask(h: int, w: int, rng: np.random.Generator, kind: str = "mixed") -> np.ndarray:

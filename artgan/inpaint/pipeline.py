@@ -8,6 +8,7 @@ methods (OpenCV Telea, Navier–Stokes) are offered beside the GAN as a referenc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +41,16 @@ class Region:
     y1: int
     x0: int
     x1: int
+
+    @property
+    def long_side(self) -> int:
+        return max(self.y1 - self.y0, self.x1 - self.x0)
+
+    def overlaps(self, other: Region) -> bool:
+        return self.y0 < other.y1 and other.y0 < self.y1 and self.x0 < other.x1 and other.x0 < self.x1
+
+    def union(self, other: Region) -> Region:
+        return Region(min(self.y0, other.y0), max(self.y1, other.y1), min(self.x0, other.x0), max(self.x1, other.x1))
 
 
 def mask_from_layers(layers: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
@@ -108,7 +119,27 @@ def regions(mask: np.ndarray) -> list[Region]:
     for x, y, bw, bh, _ in stats[1:count]:
         c = max(MIN_CONTEXT, int(CONTEXT * max(bw, bh)))
         out.append(Region(max(0, y - c), min(h, y + bh + c), max(0, x - c), min(w, x + bw + c)))
-    return out
+    return merge_overlapping(out)
+
+
+def merge_overlapping(boxes: list[Region]) -> list[Region]:
+    """Join overlapping boxes when the joint box is filled at no lower resolution.
+
+    Overlapping context boxes would send the same pixels through the network several times
+    (a 512² photo with three strokes: three runs over 1.4× its area instead of one).
+    """
+    boxes = list(boxes)
+    joined = True
+    while joined:
+        joined = False
+        for i, j in itertools.combinations(range(len(boxes)), 2):
+            a, b = boxes[i], boxes[j]
+            u = a.union(b)
+            if a.overlaps(b) and u.long_side <= max(WORK_SIDE, a.long_side, b.long_side):
+                boxes = [r for k, r in enumerate(boxes) if k not in (i, j)] + [u]
+                joined = True
+                break
+    return boxes
 
 
 def run_network(img_u8: np.ndarray, hole: np.ndarray) -> np.ndarray:
