@@ -103,6 +103,19 @@ def test_export_then_serve_through_onnx_runtime(tiny_run, tmp_path):
     assert stylize(library, img, {"the_scream": 1}, max_side=None).shape == (50, 70, 3)
 
 
+def test_re_exporting_the_shipped_checkpoint_keeps_its_record(tiny_run, tmp_path):
+    _, styles, out, _ = tiny_run
+    weights = tmp_path / "weights"
+    base = ["export", "stylize", "--styles", str(styles), "--weights", str(weights)]
+    ship = ["--checkpoint", str(out / "last.pt"), "--ship-checkpoint", "--train-command", "artgan train stylize X"]
+    assert main([*base, *ship]) == 0
+    first = load_manifest(weights)["models"][0]
+    assert main([*base, "--checkpoint", str(weights / "checkpoints" / "stylize.pt")]) == 0  # e.g. after a graph change
+    again = load_manifest(weights)["models"][0]
+    assert again["checkpoint"] == first["checkpoint"]
+    assert again["training"]["command"] == "artgan train stylize X"
+
+
 def test_parity_check_rejects_a_model_that_disagrees(tiny_run, tmp_path):
     from artgan.stylize.model import SharedStatsGraph
     from artgan.stylize.train import load_model

@@ -70,6 +70,7 @@ def folded_convs(model_path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def check_parity(library: StyleLibrary, net: StyleTransferNet) -> None:
+    """Refuse a rebuilt network that paints differently from the file it was read from."""
     x = np.random.default_rng(0).random((1, 3, 32, 48), dtype=np.float32)
     style = next(iter(library.styles.values())).params
     expected = get_session(library.model_path).run(["stylized"], network_feeds(x, style))[0]
