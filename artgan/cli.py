@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from artgan.errors import ArtganError
+from artgan.video import DEFAULT_STABILIZE
 
 TRAIN_HINT = "this command needs the training extra: pip install '.[train]'"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -160,7 +161,10 @@ def _add_video_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="output .mp4 (H.264 + AAC)")
     p.add_argument("--strength", type=float, default=1.0, help="0 = the clip, 1 = full style (default 1)")
     p.add_argument(
-        "--stabilize", type=float, default=0.9, help="temporal smoothing 0–1: 0 = per-frame, flickers (default 0.9)"
+        "--stabilize",
+        type=float,
+        default=DEFAULT_STABILIZE,
+        help=f"temporal smoothing 0–1: 0 = per-frame, flickers (default {DEFAULT_STABILIZE})",
     )
     p.add_argument("--keep-colors", action="store_true", help="keep the clip's colours (luminance-only transfer)")
     p.add_argument(

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from artgan.runtime.images import save_png  # noqa: E402
 from artgan.runtime.sessions import active_provider  # noqa: E402
 from artgan.stylize.pipeline import library_for  # noqa: E402
+from artgan.video import DEFAULT_STABILIZE  # noqa: E402
 from artgan.video.media import Limits, Mp4Writer, probe, read_frames  # noqa: E402
 from artgan.video.pipeline import FramePainter, VideoSettings, stylize_frames, stylize_video  # noqa: E402
 from artgan.video.temporal import FlickerMeter, Stabilizer  # noqa: E402
@@ -39,7 +40,9 @@ def sharpness(img_u8: np.ndarray) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(img_u8, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var())
 
 
-def flicker(library, name: str, frames: list[np.ndarray], out_dir: Path, strengths=(0.5, 0.8, 0.9, 1.0)) -> dict:
+def flicker(
+    library, name: str, frames: list[np.ndarray], out_dir: Path, strengths=(0.5, 0.8, 0.9, DEFAULT_STABILIZE, 1.0)
+) -> dict:
     """Warping error of per-frame and stabilised outputs on the same flow and mask; saves side-by-sides."""
     h, w = frames[0].shape[:2]
     painter = FramePainter(library, VideoSettings(STYLE), w, h)
@@ -52,9 +55,9 @@ def flicker(library, name: str, frames: list[np.ndarray], out_dir: Path, strengt
         meter.update(frame, p, *steady)
         sharp += [sharpness(x) for x in (p, *steady)]
         if i in (len(frames) // 3, len(frames) - 1):
-            steady_last[i] = np.concatenate([frame, p, steady[strengths.index(0.9)]], axis=1)
+            steady_last[i] = np.concatenate([frame, p, steady[strengths.index(DEFAULT_STABILIZE)]], axis=1)
     for i, row in steady_last.items():
-        save_png(row, out_dir / f"{name}_frame{i:03d}_input_perframe_stab0.9.png")
+        save_png(row, out_dir / f"{name}_frame{i:03d}_input_perframe_stab{DEFAULT_STABILIZE:g}.png")
     per_frame, *stab = meter.values
     detail = dict(zip(strengths, sharp[1:] / sharp[0], strict=True))
     return {
@@ -80,7 +83,7 @@ def time_stages(library, clip: Path, batch_sizes=(1, 4)) -> dict:
         t = time.perf_counter()
         painted = [o for i in range(0, len(frames), b) for o in stylize_frames(library, frames[i : i + b], vec)]
         network[b] = (time.perf_counter() - t) / len(frames)
-    stabilizer = Stabilizer(0.9)
+    stabilizer = Stabilizer(DEFAULT_STABILIZE)
     t = time.perf_counter()
     steady = [stabilizer(f, p) for f, p in zip(frames, painted, strict=True)]
     flow = (time.perf_counter() - t) / (len(frames) - 1)
@@ -118,12 +121,14 @@ def main() -> None:
     if FLOWER.is_file() and not args.throughput_only:
         info = probe(FLOWER, Limits(max_side=480))
         rows.append(flicker(library, "flower", list(read_frames(FLOWER, info)), out))
-    head = ["clip", "size", "frames", "per-frame", "stab. 0.5", "0.8", "0.9 (default)", "1.0", "0.9 / per-frame"]
-    print("\n| " + " | ".join([*head, "detail 0.9"]) + " |\n" + "|---" * (len(head) + 1) + "|")
+    d = DEFAULT_STABILIZE
+    head = ["clip", "size", "frames", "per-frame", "stab. 0.5", "0.8", "0.9", f"{d:g} (default)", "1.0"]
+    head += [f"{d:g} / per-frame", f"detail {d:g}"]
+    print("\n| " + " | ".join(head) + " |\n" + "|---" * len(head) + "|")
     for r in rows:
         s = r["stab"]
         cells = [r["clip"], r["size"], r["frames"], *(f"{v:.2f}" for v in (r["per_frame"], *s.values()))]
-        cells += [f"{s[0.9] / r['per_frame']:.0%}", f"{r['detail'][0.9]:.0%}"]
+        cells += [f"{s[d] / r['per_frame']:.0%}", f"{r['detail'][d]:.0%}"]
         print("| " + " | ".join(map(str, cells)) + " |")
 
     print("\n| size | decode | network b=1 | network b=4 | flow + blend | encode | end to end | brush 2 |")

@@ -20,6 +20,7 @@ from artgan.errors import ArtganError, StyleError, VideoError
 from artgan.runtime.images import from_nchw, pad_to_multiple, resize_u8, to_nchw
 from artgan.runtime.sessions import parallel_workers
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix
+from artgan.video import DEFAULT_STABILIZE
 from artgan.video.media import Limits, Mp4Writer, VideoInfo, probe, read_frames
 from artgan.video.temporal import Stabilizer
 
@@ -37,7 +38,7 @@ class VideoSettings:
     styles: dict[str, float]
     strength: float = 1.0
     keep_colors: bool = False
-    stabilize: float = 0.9  # 0 = per-frame stylization, 1 = strongest temporal smoothing
+    stabilize: float = DEFAULT_STABILIZE  # 0 = per-frame stylization, 1 = strongest temporal smoothing
     brush_scale: float = 1.0  # > 1: the network runs smaller (larger strokes, faster)
     limits: Limits = field(default_factory=Limits)
     batch: int = BATCH

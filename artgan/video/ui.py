@@ -17,6 +17,7 @@ from artgan.errors import ArtganError
 from artgan.stylize.pipeline import StyleLibrary
 from artgan.stylize.ui import blend_weights, style_choices
 from artgan.ui import user_errors
+from artgan.video import DEFAULT_STABILIZE
 from artgan.video.media import Limits, VideoInfo, probe
 from artgan.video.pipeline import VideoSettings, iter_stylize_video
 
@@ -53,7 +54,7 @@ def build_tab(library: StyleLibrary, limits: Limits | None = None) -> None:
         blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = the clip)")
-        stabilize = gr.Slider(0, 1, value=0.9, step=0.05, label="Stabilisation (0 = per-frame, flickers)")
+        stabilize = gr.Slider(0, 1, value=DEFAULT_STABILIZE, step=0.05, label="Stabilisation (0 = per-frame, flickers)")
         brush = gr.Slider(1, 4, value=1.0, step=0.25, label="Brush scale (bigger = larger strokes, faster)")
         keep = gr.Checkbox(label="Keep original colours")
     with gr.Row():
