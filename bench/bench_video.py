@@ -40,9 +40,10 @@ def sharpness(img_u8: np.ndarray) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(img_u8, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var())
 
 
-def flicker(
-    library, name: str, frames: list[np.ndarray], out_dir: Path, strengths=(0.5, 0.8, 0.9, DEFAULT_STABILIZE, 1.0)
-) -> dict:
+STRENGTHS = tuple(sorted({0.5, 0.8, 0.9, DEFAULT_STABILIZE, 1.0}))  # the columns of the flicker table
+
+
+def flicker(library, name: str, frames: list[np.ndarray], out_dir: Path, strengths=STRENGTHS) -> dict:
     """Warping error of per-frame and stabilised outputs on the same flow and mask; saves side-by-sides."""
     h, w = frames[0].shape[:2]
     painter = FramePainter(library, VideoSettings(STYLE), w, h)
@@ -122,7 +123,7 @@ def main() -> None:
         info = probe(FLOWER, Limits(max_side=480))
         rows.append(flicker(library, "flower", list(read_frames(FLOWER, info)), out))
     d = DEFAULT_STABILIZE
-    head = ["clip", "size", "frames", "per-frame", "stab. 0.5", "0.8", "0.9", f"{d:g} (default)", "1.0"]
+    head = ["clip", "size", "frames", "per-frame", *(f"stab. {v:g}" + " (default)" * (v == d) for v in STRENGTHS)]
     head += [f"{d:g} / per-frame", f"detail {d:g}"]
     print("\n| " + " | ".join(head) + " |\n" + "|---" * len(head) + "|")
     for r in rows:

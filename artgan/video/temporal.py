@@ -40,11 +40,11 @@ def warp(img: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEA
     return cv2.remap(img, _grid(*flow.shape[:2]) + flow, None, interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
-def sampling_map(flow: np.ndarray, width: int, height: int) -> np.ndarray:
-    """remap's absolute source coordinates [H,W,2] for a small backward flow applied at (width, height)."""
+def resize_flow(flow: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A flow field at another resolution, its vectors scaled to match."""
     h, w = flow.shape[:2]
     big = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-    return cv2.add(_grid(height, width), cv2.multiply(big, (width / w, height / h, 0.0, 0.0)))
+    return cv2.multiply(big, (width / w, height / h, 0.0, 0.0))
 
 
 def reliable(flow_back: np.ndarray, flow_fwd: np.ndarray, cur_u8: np.ndarray, prev_u8: np.ndarray) -> np.ndarray:
@@ -148,9 +148,7 @@ class Stabilizer:
         )
         alpha = trust * np.float32(self.strength * MAX_BLEND)
         # bicubic: the carried frame is resampled every frame, and bilinear would blur it away
-        carried = cv2.remap(
-            self.prev_out, sampling_map(back, w, h), None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
-        )
+        carried = warp(self.prev_out, resize_flow(back, w, h), cv2.INTER_CUBIC)
         blend = cv2.blendLinear(carried, stylized_u8, alpha, 1 - alpha)  # per-pixel weights, rounded to uint8
         self.prev_out = blend  # carried on unsharpened, or sharpening would compound
         return _restore_detail(blend, stylized_u8, trust)
