@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> Path:
         "outputs": [{"name": "inpainted", "shape": ["N", 3, "H", "W"], "dtype": "float32", "range": [0, 1]}],
         "stride": STRIDE,
         "min_side": MIN_SIDE,
+        "prefill_radius": cfg.prefill_radius,
+        "prefill_blur": cfg.prefill_blur,
         "config": cfg.to_dict(),
         "training": {
             "steps": step,

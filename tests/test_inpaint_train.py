@@ -48,8 +48,10 @@ def test_export_then_runtime_matches_torch(tiny_run, tmp_path, monkeypatch):
     img = read_image(EXAMPLES / "kodak_02_red_door.jpg")[:200, :264]
     hole = random_mask(200, 264, np.random.default_rng(0), "medium") > 0
     got = P.run_network(img, hole)  # ORT, 200×264 multiples of 8 and ≤ the working size: no pad, no rescale
-    _, net = load_model(out / "last.pt")
-    x = torch.from_numpy(prefill(img, hole)).permute(2, 0, 1)[None].float() / 255  # as the pipeline does
+    cfg, net = load_model(out / "last.pt")
+    assert (entry["prefill_radius"], entry["prefill_blur"]) == (cfg.prefill_radius, cfg.prefill_blur)
+    filled = prefill(img, hole, cfg.prefill_radius, cfg.prefill_blur)  # as the pipeline does
+    x = torch.from_numpy(filled).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
         want = net(x, torch.from_numpy(hole)[None, None].float())
     want = (want[0].permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)

@@ -9,7 +9,9 @@ from dataclasses import asdict, dataclass, fields
 class InpaintConfig:
     # generator: gated convs (DeepFill v2) down to 1/8 scale, dilated gated res blocks there
     channels: tuple[int, ...] = (16, 32, 48, 64)
-    dilations: tuple[int, ...] = (2, 4, 8, 1)
+    dilations: tuple[int, ...] = (2, 4, 8)
+    prefill_radius: int = 1  # px, OpenCV Navier–Stokes: the fill the generator starts from…
+    prefill_blur: float = 3.0  # …blurred inside the hole with this Gaussian sigma (px)
     # discriminator (SN-PatchGAN on RGB + mask) and losses
     disc_base: int = 32
     disc_layers: int = 4
@@ -19,6 +21,7 @@ class InpaintConfig:
     perceptual: float = 0.03
     perceptual_layers: tuple[int, ...] = (0, 1, 2)
     colour: float = 2.0  # L1 of 8× box-blurred output vs target inside the hole
+    ssim: float = 1.0  # 1 − SSIM (skimage's 7×7 window) over the hole of the composite
     adversarial: float = 0.01
     feature_net: str = "efficientnet_lite0"
     crop: int = 160

@@ -13,13 +13,14 @@ class MaskedCrop:
     """Crop-dataset transform: a random mask from the item's generator and the classical fill
     under it → (image, fill, mask): [3,S,S], [3,S,S] in [0,1], [1,S,S] with 1 = hole."""
 
-    def __init__(self, kind: str = "mixed") -> None:
-        self.kind = kind
+    def __init__(self, prefill_radius: int, prefill_blur: float, kind: str = "mixed") -> None:
+        self.radius, self.blur, self.kind = prefill_radius, prefill_blur, kind
 
     def __call__(self, crop_u8: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
         size = crop_u8.shape[0]
         mask = random_mask(size, size, rng, self.kind)
-        return to_tensor(crop_u8), to_tensor(prefill(crop_u8, mask)), torch.from_numpy(mask)[None]
+        filled = prefill(crop_u8, mask, self.radius, self.blur)
+        return to_tensor(crop_u8), to_tensor(filled), torch.from_numpy(mask)[None]
 
 
 def fixed_masks(count: int, size: int, seed: int = 0) -> torch.Tensor:
@@ -29,10 +30,10 @@ def fixed_masks(count: int, size: int, seed: int = 0) -> torch.Tensor:
     return torch.stack([torch.from_numpy(random_mask(size, size, rng, kinds[i % 4]))[None] for i in range(count)])
 
 
-def prefilled(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+def prefilled(images: torch.Tensor, masks: torch.Tensor, radius: int, blur: float) -> torch.Tensor:
     """Classical fills of a batch ([N,3,S,S], [N,1,S,S]) → [N,3,S,S], as the data loader makes them."""
     out = []
     for image, mask in zip(images, masks, strict=True):
         u8 = (image.permute(1, 2, 0).cpu().numpy() * 255 + 0.5).astype(np.uint8)
-        out.append(torch.from_numpy(prefill(u8, mask[0].cpu().numpy())).permute(2, 0, 1).float() / 255)
+        out.append(torch.from_numpy(prefill(u8, mask[0].cpu().numpy(), radius, blur)).permute(2, 0, 1).float() / 255)
     return torch.stack(out).to(images.device)

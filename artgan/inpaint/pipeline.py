@@ -152,7 +152,8 @@ def run_network(img_u8: np.ndarray, hole: np.ndarray) -> np.ndarray:
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
     small = cv2.resize(img_u8, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     small_hole = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0
-    small = prefill(small, small_hole)  # the network refines a classical fill
+    # the network refines a classical fill
+    small = prefill(small, small_hole, entry["prefill_radius"], entry["prefill_blur"])
     x, pads = pad_to_multiple(small.astype(np.float32).transpose(2, 0, 1)[None] / 255.0, stride)
     m, _ = pad_to_multiple(small_hole.astype(np.float32)[None, None], stride)
     out = sess.run(None, {"image": x, "mask": m})[0][0, :, :sh, :sw]
@@ -209,10 +210,9 @@ def inpaint(img_u8: np.ndarray, mask: np.ndarray, method: str = "gan", grow_px: 
     grown = grow(mask, grow_px)
     check(img, grown)
     filled = METHODS[method](img, grown)
-    alpha = feather(mask, grown)[..., None]
+    alpha = feather(mask, grown)[grown][:, None]
     out = img.copy()
-    blend = (alpha * filled + (1 - alpha) * img + 0.5).astype(np.uint8)
-    out[grown] = blend[grown]
+    out[grown] = (alpha * filled[grown] + (1 - alpha) * img[grown] + 0.5).astype(np.uint8)
     return out
 
 

@@ -2,7 +2,8 @@
 
 Generator losses: L1 on the hole and on known pixels, a perceptual loss through the
 shared feature network, a low-frequency colour term in the hole (colour shift is the
-top complaint about LaMa) and an SN-PatchGAN adversarial term (hinge or the seed's BCE).
+top complaint about LaMa), SSIM over the hole (structure that L1 alone leaves smeared or
+noisy) and an SN-PatchGAN adversarial term (hinge or the seed's BCE).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from artgan.inpaint.config import InpaintConfig
 from artgan.inpaint.data import MaskedCrop, fixed_masks, prefilled
 from artgan.inpaint.model import InpaintGenerator, build
 from artgan.losses.gan import GAN_LOSSES, gan_losses
+from artgan.losses.ssim import masked_ssim
 from artgan.nets.discriminators import PatchDiscriminator
 from artgan.training import (
     CropDataset,
@@ -65,7 +67,14 @@ class InpaintTrainer:
         losses = {"l1_hole": masked_l1(out, image, mask), "l1_valid": masked_l1(out, image, 1 - mask)}
         pooled_mask = F.avg_pool2d(mask, 8)
         losses["colour"] = masked_l1(F.avg_pool2d(out, 8), F.avg_pool2d(image, 8), (pooled_mask > 0).float())
-        total = cfg.l1_hole * losses["l1_hole"] + cfg.l1_valid * losses["l1_valid"] + cfg.colour * losses["colour"]
+        composite = out * mask + image * (1 - mask)  # what the pipeline pastes
+        losses["ssim"] = 1 - masked_ssim(composite, image, mask)
+        total = (
+            cfg.l1_hole * losses["l1_hole"]
+            + cfg.l1_valid * losses["l1_valid"]
+            + cfg.colour * losses["colour"]
+            + cfg.ssim * losses["ssim"]
+        )
         if self.fnet is not None:
             fo, ft = self.fnet(out), self.fnet(image)
             losses["perceptual"] = sum(F.l1_loss(fo[i], ft[i]) for i in cfg.perceptual_layers)
@@ -138,7 +147,7 @@ class InpaintTrainer:
     def sample(self, images: torch.Tensor, masks: torch.Tensor, path: Path) -> np.ndarray:
         """Rows: originals, masked inputs, classical fills, the network's composites."""
         self.net.eval()
-        filled = prefilled(images, masks)
+        filled = prefilled(images, masks, self.cfg.prefill_radius, self.cfg.prefill_blur)
         out = self.net(filled, masks)
         self.net.train()
         return save_grid([images, images * (1 - masks) + masks, filled, out * masks + images * (1 - masks)], path)
@@ -186,7 +195,14 @@ def run(args: argparse.Namespace) -> Path:
     trainer = InpaintTrainer(cfg, session)
     if state is not None:
         trainer.load(state)
-    data = CropDataset(train_files, cfg.crop, cfg.batch_size, scale=(0.25, 1.0), seed=args.seed, transform=MaskedCrop())
+    data = CropDataset(
+        train_files,
+        cfg.crop,
+        cfg.batch_size,
+        scale=(0.25, 1.0),
+        seed=args.seed,
+        transform=MaskedCrop(cfg.prefill_radius, cfg.prefill_blur),
+    )
     preview = torch.stack(list(FixedImages((test_files or train_files)[:6], cfg.crop))).to(trainer.device)
     masks = fixed_masks(len(preview), cfg.crop).to(trainer.device)
     return fit(trainer, session, data, cfg.batch_size, args, lambda out: trainer.sample(preview, masks, out), "inpaint")
