@@ -3,8 +3,9 @@
 Usage: python bench/bench_inpaint.py [--data ../shared/data/photos ../shared/data/styles] [--images 16]
 Fixed-seed masks (thin, medium, thick, cracks) on the held-out split (never trained on)
 at 256 and 512 px; L1, PSNR and SSIM *inside the hole* (skimage.metrics) for the shipped
-GAN (through the real pipeline: crop strategy, paste), OpenCV Telea and Navier–Stokes, and
-skimage's biharmonic. Prints Markdown for BENCHMARKS.md and saves a comparison grid.
+GAN (through the real pipeline: crop strategy, paste), its own input (the blurred
+Navier–Stokes prefill), OpenCV Telea and Navier–Stokes, and skimage's biharmonic.
+Prints Markdown for BENCHMARKS.md and saves a comparison grid.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from artgan.datasets import list_images, load_rgb, split  # noqa: E402
 from artgan.inpaint import pipeline as P  # noqa: E402
-from artgan.inpaint.masks import random_mask  # noqa: E402
+from artgan.inpaint.masks import prefill, random_mask  # noqa: E402
+from artgan.runtime.manifest import model_entry  # noqa: E402
 
 KINDS = ("thin", "medium", "thick", "cracks")
 
@@ -36,8 +38,15 @@ def biharmonic(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (out * 255 + 0.5).clip(0, 255).astype(np.uint8)
 
 
+def gan_input(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The blurred Navier–Stokes fill the GAN starts from: shows what the network itself adds."""
+    entry = model_entry(P.MODEL_ID, P.WEIGHTS_DIR)
+    return prefill(img, mask, entry["prefill_radius"], entry["prefill_blur"])
+
+
 METHODS = {
     "artgan GAN": lambda img, m: P.inpaint(img, m, "gan"),
+    "GAN input (NS + blur)": gan_input,
     "OpenCV Telea": lambda img, m: P.inpaint(img, m, "telea"),
     "OpenCV Navier–Stokes": lambda img, m: P.inpaint(img, m, "navier-stokes"),
     "skimage biharmonic": biharmonic,
