@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from artgan.inpaint import pipeline as P
-from artgan.inpaint.masks import MASK_KINDS, random_mask
+from artgan.inpaint.masks import MASK_KINDS, prefill, random_mask
 from artgan.inpaint.ui import editor_inputs
 from artgan.runtime.images import read_image
 from tests.conftest import EXAMPLES, ROOT
@@ -37,6 +38,20 @@ def test_mask_kinds_are_binary_nonempty_and_seeded(kind):
     b = random_mask(96, 128, np.random.default_rng(3), kind)
     assert a.shape == (96, 128) and set(np.unique(a)) <= {0.0, 1.0} and a.any() and not a.all()
     assert np.array_equal(a, b)
+
+
+def test_prefill_blurs_wide_holes_but_keeps_thin_cracks(photo):
+    h, w = photo.shape[:2]
+    hole = np.zeros((h, w), bool)
+    hole[40:44, 20:200] = True  # a crack 4 px wide
+    hole[100:180, 60:160] = True  # a wide hole
+    plain = cv2.inpaint(photo, hole.astype(np.uint8) * 255, 1, cv2.INPAINT_NS)
+    out = prefill(photo, hole, 1, 3.0)
+    assert np.array_equal(out[~hole], photo[~hole])  # known pixels untouched
+    crack_change = np.abs(out[40:44].astype(int) - plain[40:44]).mean()
+    centre = (slice(120, 160), slice(80, 140))
+    assert np.array_equal(out[centre], cv2.GaussianBlur(plain, (0, 0), 3.0)[centre])  # deep inside: fully blurred
+    assert crack_change < 0.5 * np.abs(out[centre].astype(int) - plain[centre]).mean()
 
 
 def test_mask_from_editor_layers_and_uploaded_mask(photo):
