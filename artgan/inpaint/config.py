@@ -11,7 +11,7 @@ class InpaintConfig:
     channels: tuple[int, ...] = (16, 32, 48, 64)
     dilations: tuple[int, ...] = (2, 4, 8)
     prefill_radius: int = 1  # px, OpenCV Navier–Stokes: the fill the generator starts from…
-    prefill_blur: float = 3.0  # …blurred inside the hole with this Gaussian sigma (px)
+    prefill_blur: float = 3.0  # …blurred in the hole with this Gaussian sigma (px), fading in over as many px
     # discriminator (SN-PatchGAN on RGB + mask) and losses
     disc_base: int = 32
     disc_layers: int = 4

@@ -12,7 +12,10 @@ WINDOW = 7
 def ssim_map(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
     """Per-pixel, per-channel SSIM of [N,C,H,W] images → [N,C,H−6,W−6] (windows inside the image)."""
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    pool = lambda t: F.avg_pool2d(t, WINDOW, stride=1)  # noqa: E731
+
+    def pool(t: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(t, WINDOW, stride=1)
+
     mx, my = pool(x), pool(y)
     cov_norm = WINDOW**2 / (WINDOW**2 - 1)
     vx = cov_norm * (pool(x * x) - mx * mx)
