@@ -248,6 +248,11 @@ def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
 
 
+def round_ratios(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Median over rounds of each round's own ratio: within a round all tools saw the same load."""
+    return {f"{k}/peer": statistics.median(r[k] / r["peer"] for r in rounds) for k in ("quality", "fast")}
+
+
 def speed_markdown(e2e: dict, frame: dict, n_e2e: int, n_frame: int) -> str:
     rows = [
         f"| 8 × 1024² PNG in → PNG out, one process (s), median of {n_e2e} |"
@@ -317,7 +322,13 @@ def main() -> None:
         frame_rounds = time_frames(args, peer_python)
         e2e, frame = medians(e2e_rounds), medians(frame_rounds)
         report |= {"e2e_rounds": e2e_rounds, "frame_rounds": frame_rounds, "e2e": e2e, "frame": frame}
+        ratios = {"e2e": round_ratios(e2e_rounds), "frame": round_ratios(frame_rounds)}
+        report["round_ratios"] = ratios
         text.append(speed_markdown(e2e, frame, len(e2e_rounds), len(frame_rounds)))
+        text.append(
+            "Median of the per-round ratios (each round's tools ran back to back under the same load): "
+            + "; ".join(f"{w}: " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()) for w, r in ratios.items())
+        )
     report["finished"] = machine_line(peer)
     text.append(f"\nFinished {report['finished']}")
     print("\n".join(text))
