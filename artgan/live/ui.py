@@ -42,9 +42,9 @@ if (!md || !md.getUserMedia) {
   const original = md.getUserMedia.bind(md);
   md.getUserMedia = (constraints) => original(constraints).catch((err) => {
     const why = {
-      NotAllowedError: 'Camera permission was refused: allow the camera for this page in the address bar, then press record again.',
+      NotAllowedError: 'Camera permission was refused: allow the camera for this page (address bar), then click the camera box again.',
       NotFoundError: 'No camera found: connect one, then reload the page.',
-      NotReadableError: 'The camera is busy in another program: close it there, then press record again.',
+      NotReadableError: 'The camera is busy in another program: close it there, then click the camera box again.',
       OverconstrainedError: 'The camera cannot give a picture this page can use.',
     }[err.name] || ('The camera could not start: ' + err.message);
     document.querySelectorAll('#live-status p').forEach((p) => { p.textContent = why; });
@@ -64,10 +64,14 @@ class LiveFrame(gr.Image):
     def postprocess(self, value: np.ndarray | None) -> ImageData | None:
         if value is None:
             return None
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(value, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        ok, jpeg = cv2.imencode(
+            ".jpg", cv2.cvtColor(value, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+        )
         if not ok:
             raise ArtganError("could not encode the frame")
-        return ImageData(url="data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode(), mime_type="image/jpeg")
+        return ImageData(
+            url="data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode(), mime_type="image/jpeg"
+        )
 
 
 def readout(stats: FrameStats, steady: bool) -> str:
