@@ -42,7 +42,8 @@ if (!md || !md.getUserMedia) {
   const original = md.getUserMedia.bind(md);
   md.getUserMedia = (constraints) => original(constraints).catch((err) => {
     const why = {
-      NotAllowedError: 'Camera permission was refused: allow the camera for this page (address bar), then click the camera box again.',
+      NotAllowedError: 'Camera permission was refused: allow the camera for this page (address bar), '
+        + 'then click the camera box again.',
       NotFoundError: 'No camera found: connect one, then reload the page.',
       NotReadableError: 'The camera is busy in another program: close it there, then click the camera box again.',
       OverconstrainedError: 'The camera cannot give a picture this page can use.',
@@ -80,7 +81,8 @@ def readout(stats: FrameStats, steady: bool) -> str:
     cost = f" + steadiness {stats.steady_ms:.0f} ms" if steady else " (steadiness off)"
     text = f"{stats.fps:.1f} fps · {w}×{h} · network {stats.network_ms:.0f} ms{cost} per frame on the server"
     if stats.slow:
-        text = f"⚠ Slow: only {stats.fps:.1f} fps reach you (slow connection or a busy server); try 320 px or steadiness off. {text}"
+        hint = "slow connection or a busy server; try 320 px or steadiness off"
+        text = f"⚠ Slow: only {stats.fps:.1f} fps reach you ({hint}). {text}"
     return (
         f'<p class="live-readout" data-fps="{stats.fps:.2f}" data-total-ms="{stats.total_ms:.1f}" '
         f'data-frames="{stats.frames}">{html.escape(text)}</p>'
