@@ -113,8 +113,8 @@ def build_tab(fast_library: StyleLibrary) -> None:
         blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = the camera)")
-        size = gr.Radio(list(SIZES), value=DEFAULT_SIZE, label="Size (long side, px)")
-        steady = gr.Checkbox(value=True, label="Steadiness (optical flow; its cost shows below)")
+        size = gr.Radio(list(SIZES), value=DEFAULT_SIZE, label="Size (long side, px)", elem_id="live-size")
+        steady = gr.Checkbox(value=True, label="Steadiness (optical flow; its cost shows above)", elem_id="live-steady")
         keep = gr.Checkbox(label="Keep original colours")
     session = gr.State(None)
 
@@ -133,6 +133,9 @@ def build_tab(fast_library: StyleLibrary) -> None:
         [painted, status, session],
         stream_every=STREAM_EVERY,
         time_limit=TIME_LIMIT,
+        # each frame is a chunk posted into the one running event: "multiple" lets it through
+        # (Gradio's default for .stream; "always_last" would hold every frame until the stream ended)
+        trigger_mode="multiple",
         # streams hold their slot while they run: their own group, so they never take the
         # Stylize/Inpaint/Video slots, and a third webcam waits in line for a free one
         concurrency_id="live",
