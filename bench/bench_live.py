@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +42,7 @@ MARK = 0.1  # the numbered strip's height, as a fraction of the frame's
 # Reads a frame's number from its bottom strip: 16 blocks, bit b = block 2b brighter than 2b+1.
 READ_MARK = """
 const readMark = (ctx, w, h) => {
-  const sh = Math.max(4, Math.round(h * %(mark)s)), bw = w / 16;
+  const sh = Math.max(4, Math.round(h * MARK)), bw = w / 16;
   const d = ctx.getImageData(0, h - sh, w, sh).data;
   const mean = [];
   for (let k = 0; k < 16; k++) {
@@ -58,7 +57,7 @@ const readMark = (ctx, w, h) => {
   for (let b = 0; b < 8; b++) if (mean[2 * b] > mean[2 * b + 1]) v |= 1 << b;
   return v;
 };
-""" % {"mark": MARK}
+""".replace("MARK", str(MARK))
 
 INSTRUMENT = (
     "() => {"
