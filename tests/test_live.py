@@ -78,12 +78,14 @@ def test_bad_settings_are_refused():
 
 def test_frames_leave_as_inline_jpeg_and_the_readout_names_the_cost(clip):
     from artgan.live.pipeline import FrameStats
-    from artgan.live.ui import LiveFrame, readout
+    from artgan.live.ui import LiveCamera, LiveFrame, readout
 
-    data = LiveFrame(interactive=False).postprocess(clip[0]).url
-    assert data.startswith("data:image/jpeg;base64,")
-    back = read_image(base64.b64decode(data.split(",", 1)[1]))
+    sent = LiveFrame(interactive=False).postprocess(clip[0])
+    assert sent.url.startswith("data:image/jpeg;base64,")
+    back = read_image(base64.b64decode(sent.url.split(",", 1)[1]))
     assert back.shape == clip[0].shape and np.abs(back.astype(int) - clip[0]).mean() < 4
+    received = LiveCamera(sources=["webcam"], streaming=True).preprocess(sent)  # as the browser posts it
+    assert received.dtype == np.uint8 and np.abs(received.astype(int) - back).mean() < 1
     line = readout(FrameStats(11.94, 30.0, 20.0, 52.0, 40, (320, 240)), steady=True)
     assert "11.9 fps" in line and "steadiness 20 ms" in line and "Slow" not in line
     assert "Slow" in readout(FrameStats(1.5, 300.0, 200.0, 520.0, 40, (320, 240)), steady=True)

@@ -12,11 +12,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from artgan.errors import StyleError
 from artgan.live import DEFAULT_SIZE, SIZES
-from artgan.runtime.images import ensure_rgb_u8, fit_long_side
+from artgan.runtime.images import ensure_rgb_u8
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix, run_network
 from artgan.video import DEFAULT_STABILIZE
 from artgan.video.temporal import Stabilizer
@@ -58,6 +59,16 @@ class FrameStats:
         return self.frames > 10 and self.fps < SLOW_FPS
 
 
+def shrink(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+    """Downscale to `long_side` (never up) by area averaging: the runtime's Lanczos resize took
+    13 % of the app's CPU time for 640→320 px camera frames (py-spy, 10 s of streaming)."""
+    h, w = img_u8.shape[:2]
+    if max(h, w) <= long_side:
+        return img_u8
+    s = long_side / max(h, w)
+    return cv2.resize(img_u8, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
 class LiveSession:
     """One browser's stream: call it with each camera frame; it returns the painted frame and stats.
 
@@ -74,7 +85,7 @@ class LiveSession:
 
     def __call__(self, frame_u8: np.ndarray, settings: LiveSettings) -> tuple[np.ndarray, FrameStats]:
         start = time.perf_counter()
-        frame = fit_long_side(ensure_rgb_u8(frame_u8), settings.size)  # HWC uint8 RGB
+        frame = shrink(ensure_rgb_u8(frame_u8), settings.size)  # HWC uint8 RGB
         painted = self.paint(frame, settings)
         painted_at = time.perf_counter()
         out = self.steady(frame, painted, settings)

@@ -28,6 +28,7 @@ STREAM_EVERY = 0.04  # s between frames the browser sends (25/s at most); the se
 TIME_LIMIT = int(os.environ.get("ARTGAN_LIVE_SECONDS", "300"))  # processing seconds per press of start
 STREAMS = int(os.environ.get("ARTGAN_LIVE_STREAMS", "2"))  # webcams painted at once; more wait their turn
 JPEG_QUALITY = 85
+HEIGHT = 400  # px on the page for both pictures, so they show side by side at one scale
 CAMERA = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}}  # enough for 640 px; less to upload
 IDLE = "Click the camera box to allow your webcam, then Record to start painting and Stop to end."
 
@@ -54,6 +55,23 @@ if (!md || !md.getUserMedia) {
   md.__artganWrapped = true;
 }
 """
+
+
+class LiveCamera(gr.Image):
+    """The webcam input, its JPEG frames decoded by OpenCV straight from the data URL the browser posts."""
+
+    def get_block_name(self) -> str:
+        return "image"  # same front-end component as gr.Image
+
+    def preprocess(self, payload: ImageData | None) -> np.ndarray | None:
+        url = getattr(payload, "url", None) or ""
+        if not url.startswith("data:image/"):
+            return super().preprocess(payload)
+        jpeg = np.frombuffer(base64.b64decode(url.split(",", 1)[1]), np.uint8)
+        bgr = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise ArtganError("the browser sent a camera frame that cannot be decoded")
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)  # HWC uint8 RGB
 
 
 class LiveFrame(gr.Image):
@@ -98,15 +116,16 @@ def build_tab(fast_library: StyleLibrary) -> None:
     )
     status = gr.HTML(f"<p>{IDLE}</p>", js_on_load=CAMERA_CHECK, elem_id="live-status")
     with gr.Row():
-        camera = gr.Image(
+        camera = LiveCamera(
             sources=["webcam"],
             streaming=True,
             type="numpy",
             label="Camera",
+            height=HEIGHT,
             webcam_options=gr.WebcamOptions(mirror=True, constraints=CAMERA),
             elem_id="live-camera",
         )
-        painted = LiveFrame(label="Painted, live", interactive=False, elem_id="live-result")
+        painted = LiveFrame(label="Painted, live", height=HEIGHT, interactive=False, elem_id="live-result")
     with gr.Row():
         style = gr.Dropdown(choices, value=choices[0][1], label="Style")
         blend_with = gr.Dropdown(choices, value=[], multiselect=True, label="Blend with (one or more)")
