@@ -69,6 +69,19 @@ def test_changing_size_or_style_mid_stream_restarts_steadiness(fast_library, cli
     assert live.stabilizer is not second
 
 
+def test_a_new_stream_after_a_pause_starts_afresh(fast_library, clip, monkeypatch):
+    import artgan.live.pipeline as live_pipeline
+
+    live = LiveSession(fast_library)
+    settings = LiveSettings({"starry_night": 1.0})
+    for frame in clip[:3]:
+        live(frame, settings)
+    first = live.stabilizer
+    monkeypatch.setattr(live_pipeline, "RESTART_GAP", 0.0)  # as if Stop, then Record again
+    _, stats = live(clip[3], settings)
+    assert stats.frames == 1 and live.stabilizer is not first
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(StyleError, match="size"):
         LiveSettings({"starry_night": 1.0}, size=500)

@@ -24,6 +24,7 @@ from artgan.video.temporal import Stabilizer
 
 FPS_WINDOW = 2.0  # seconds of delivered frames the fps readout averages over
 SLOW_FPS = 3.0  # below this, after the first seconds, the readout says the stream is slow
+RESTART_GAP = 1.0  # s without frames after which a frame starts a new stream (Stop, then Record)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class LiveSession:
 
     def __call__(self, frame_u8: np.ndarray, settings: LiveSettings) -> tuple[np.ndarray, FrameStats]:
         start = time.perf_counter()
+        if self._sent and start - self._sent[-1] > RESTART_GAP:
+            self._key, self.frames = None, 0  # a new stream: steadiness and the fps count start afresh
+            self._sent.clear()
         frame = shrink(ensure_rgb_u8(frame_u8), settings.size)  # HWC uint8 RGB
         painted = self.paint(frame, settings)
         painted_at = time.perf_counter()

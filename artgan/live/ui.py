@@ -112,7 +112,8 @@ def build_tab(fast_library: StyleLibrary) -> None:
     choices = style_choices(fast_library)
     gr.Markdown(
         "Your webcam, painted live with the fast network. The camera stays in your browser; "
-        "frames the server has no time for are skipped, so the picture stays current."
+        "frames the server has no time for are skipped, so the picture stays current. "
+        f"Each Record paints for up to {TIME_LIMIT / 60:g} minutes."
     )
     status = gr.HTML(f"<p>{IDLE}</p>", js_on_load=CAMERA_CHECK, elem_id="live-status")
     with gr.Row():
