@@ -165,6 +165,24 @@ def test_live_tab_paints_the_camera_and_stops(app_url, clip, tmp_path):
         for shown in (first, last):  # painted: far from every camera frame, mirrored or not
             assert min(np.abs(shown.astype(int) - c).mean() for c in clip + mirrored) > 20
 
+        # another user's request is answered while the stream runs (streams have their own slots)
+        from gradio_client import Client, handle_file
+
+        before = frames_shown(page)
+        out = Client(app_url, verbose=False).predict(
+            handle_file(str(ROOT / "examples" / "kodak_02_red_door.jpg")),
+            "the_scream",
+            [],
+            0.0,
+            1.0,
+            False,
+            1.0,
+            256,
+            api_name="/stylize",
+        )
+        assert max(read_image(out).shape[:2]) == 256
+        assert frames_shown(page) > before  # and the stream kept going meanwhile
+
         page.locator("#live-camera").get_by_role("button", name="capture photo").filter(has_text="Stop").click()
         page.wait_for_timeout(1500)  # a frame already on its way may still land
         stopped = frames_shown(page)
