@@ -191,6 +191,7 @@ def main() -> None:
     p.add_argument("--settle", type=float, default=3.0, help="seconds after a change before measuring")
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--sizes", type=int, nargs="+", default=[320, 480, 640])
+    p.add_argument("--stream-every", type=float, default=None, help="ARTGAN_LIVE_STREAM_EVERY for the app (s)")
     p.add_argument("--shots", type=Path, default=None, help="save a screenshot per setting here")
     args = p.parse_args()
     from playwright.sync_api import sync_playwright
@@ -199,6 +200,8 @@ def main() -> None:
     camera = write_y4m(work / "camera.y4m", numbered(pan(photo(), FRAMES, CAMERA, step=1.5)), 24)
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False", "TMPDIR": str(work)}
+    if args.stream_every:
+        env["ARTGAN_LIVE_STREAM_EVERY"] = str(args.stream_every)
     with open(work / "app.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -242,6 +245,7 @@ def report(args, results: dict, loads: list[str]) -> None:
     import onnxruntime
 
     command = "python bench/bench_live.py" + (f" --rounds {args.rounds}" if args.rounds != 2 else "")
+    command += f" --stream-every {args.stream_every:g}" if args.stream_every else ""
     print(f"## Live — `{command}`\n")
     print(
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC · {cpu_name()} ({os.cpu_count()} cores) · "

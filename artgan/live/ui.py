@@ -24,7 +24,8 @@ from artgan.stylize.pipeline import StyleLibrary
 from artgan.stylize.ui import blend_weights, style_choices
 from artgan.ui import user_errors
 
-STREAM_EVERY = 0.04  # s between frames the browser sends (25/s at most); the server takes the newest
+# s between frames the browser sends (25/s at most); the server paints the newest, drops the rest
+STREAM_EVERY = float(os.environ.get("ARTGAN_LIVE_STREAM_EVERY", "0.04"))
 TIME_LIMIT = int(os.environ.get("ARTGAN_LIVE_SECONDS", "300"))  # processing seconds per press of start
 STREAMS = int(os.environ.get("ARTGAN_LIVE_STREAMS", "2"))  # webcams painted at once; more wait their turn
 JPEG_QUALITY = 85
