@@ -104,6 +104,24 @@ def test_frames_leave_as_inline_jpeg_and_the_readout_names_the_cost(clip):
     assert "Slow" in readout(FrameStats(1.5, 300.0, 200.0, 520.0, 40, (320, 240)), steady=True)
 
 
+def test_live_paints_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import artgan.live.ui\n"
+        "from artgan.live.pipeline import LiveSession, LiveSettings\n"
+        "from artgan.stylize.pipeline import library_for\n"
+        "out, _ = LiveSession(library_for(fast=True))(np.zeros((48, 64, 3), np.uint8), LiveSettings({'udnie': 1.0}))\n"
+        "assert out.shape == (48, 64, 3)\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+
+
 # --- in a real browser ------------------------------------------------------------------------
 
 
