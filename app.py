@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 
 from artgan.inpaint import ui as inpaint_ui
+from artgan.live import ui as live_ui
 from artgan.runtime.sessions import describe_device
 from artgan.stylize import ui as stylize_ui
 from artgan.stylize.pipeline import StyleLibrary, library_for
@@ -44,6 +45,8 @@ def build_demo(library: StyleLibrary, fast_library: StyleLibrary) -> gr.Blocks:
                 texture_ui.build_tab()
             with gr.Tab("Video", id="video"):
                 video_ui.build_tab(fast_library)
+            with gr.Tab("Live", id="live"):
+                live_ui.build_tab(fast_library)
         gr.Markdown(
             f"<small>Running on {describe_device()} · paintings are public domain; "
             "photo credits in examples/README.md</small>",

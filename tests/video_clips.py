@@ -111,3 +111,13 @@ def read_back(path: Path) -> dict:
         audio = container.streams.audio
         info["audio_seconds"] = sum(f.samples for f in container.decode(audio[0])) / audio[0].rate if audio else 0.0
     return info
+
+
+def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 24) -> Path:
+    """Raw 4:2:0 YUV4MPEG2: what Chromium's `--use-file-for-fake-video-capture` plays as a camera (looped)."""
+    h, w = frames[0].shape[:2]
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for img in frames:
+            out.write(b"FRAME\n" + cv2.cvtColor(img, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
