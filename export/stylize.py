@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from artgan.errors import WeightsError
+from artgan.features.networks import PROVENANCE
 from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, sha256_of, write_entry
 from artgan.stylize.model import STRIDE, SharedStatsGraph, StyleTransferNet
 from artgan.stylize.train import load_model
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> Path:
             "steps": step,
             "content": "shared/data/photos (held-out 10% by name hash)",
             "styles": "shared/data/styles (public-domain paintings)",
+            "loss_network": PROVENANCE.get(cfg.feature_net, cfg.feature_net),
             "command": args.train_command or "see README",
         },
         "licence": "Apache-2.0 (network weights); paintings public domain",

