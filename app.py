@@ -7,12 +7,12 @@ so `gradio_client` can call it too.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import gradio as gr
 
 from artgan.inpaint import ui as inpaint_ui
 from artgan.runtime.sessions import describe_device
+from artgan.shipped import examples_dir
 from artgan.stylize import ui as stylize_ui
 from artgan.stylize.pipeline import StyleLibrary, library_for
 from artgan.texture import ui as texture_ui
@@ -20,9 +20,8 @@ from artgan.texture.pipeline import user_textures_dir
 from artgan.ui import start_cache_sweeper
 from artgan.video import ui as video_ui
 
-ROOT = Path(__file__).resolve().parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.jpg"))
-INPAINT_EXAMPLES = sorted((ROOT / "examples" / "inpaint").glob("*.jpg"))
+EXAMPLES = sorted(examples_dir().glob("*.jpg"))
+INPAINT_EXAMPLES = sorted((examples_dir() / "inpaint").glob("*.jpg"))
 MAX_UPLOAD = os.environ.get("ARTGAN_MAX_UPLOAD", "25mb")
 CONCURRENCY = int(os.environ.get("ARTGAN_CONCURRENCY", "2"))
 QUEUE_SIZE = int(os.environ.get("ARTGAN_QUEUE_SIZE", "64"))  # more waiting requests are told to retry later

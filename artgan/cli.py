@@ -7,15 +7,17 @@ and `export` import torch lazily and say how to get it when it is missing.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from artgan.errors import ArtganError
+from artgan.shipped import examples_dir
 from artgan.video import DEFAULT_STABILIZE
 
 TRAIN_HINT = "this command needs the training extra: pip install '.[train]'"
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = examples_dir()
 
 
 def _stylize(args: argparse.Namespace) -> None:
@@ -304,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], None] = args.func
     try:
         handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+    except BrokenPipeError:
+        return quiet_closed_pipe()
     except ArtganError as exc:
         print(f"artgan: error: {exc}", file=sys.stderr)
         return 1
@@ -311,3 +316,13 @@ def main(argv: list[str] | None = None) -> int:
         print("artgan: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def quiet_closed_pipe() -> int:
+    """The reader went away (`artgan styles | head -1`): end quietly, as `cat` does.
+
+    stdout is pointed at /dev/null so Python's own flush at exit cannot raise again
+    (the Python docs' recipe for SIGPIPE).
+    """
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for a command killed by a closed pipe

@@ -8,16 +8,6 @@ from PIL import Image
 
 from tests.conftest import EXAMPLES
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 def test_stylize_endpoint(app_url, example_path):
     from gradio_client import Client, handle_file
