@@ -20,9 +20,8 @@ from artgan.errors import ArtganError, StyleError, VideoError
 from artgan.runtime.images import from_nchw, pad_to_multiple, resize_u8, to_nchw
 from artgan.runtime.sessions import parallel_workers
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix
-from artgan.video import DEFAULT_STABILIZE
 from artgan.video.media import Limits, Mp4Writer, VideoInfo, probe, read_frames
-from artgan.video.temporal import Stabilizer
+from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer
 
 BATCH = 4  # frames per ORT call: 11 % less time per frame at 480p on an idle 2-core CPU (BENCHMARKS.md)
 

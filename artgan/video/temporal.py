@@ -17,6 +17,10 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+# Temporal smoothing by default (0 = per-frame, 1 = strongest): 0.95 keeps the flicker of both
+# benchmark clips at ≤ 50 % of per-frame with the shipped fast network (BENCHMARKS.md, Video).
+DEFAULT_STABILIZE = 0.95
+
 MAX_BLEND = 0.9  # weight of the carried frame at strength 1: 1.0 would freeze strokes forever
 MAX_SHARPEN = 1.5  # upper bound of the detail gain after blending
 PHOTO_TOL = 24  # levels of 255: a warped input pixel further off than this is not trusted
