@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from artgan.evaluation.texture import seam_ratio
 from artgan.texture.pipeline import (
     TextureError,
     TextureLibrary,
@@ -18,7 +19,6 @@ from artgan.texture.pipeline import (
     noise_field,
     parse_size,
     resize_periodic,
-    seam_ratio,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from artgan.errors import VideoError
+from artgan.evaluation.video import VideoCancelled, stylize_video, warping_error
 from artgan.video.media import Limits, probe
-from artgan.video.pipeline import FramePainter, VideoCancelled, VideoSettings, stylize_video
-from artgan.video.temporal import Stabilizer, warping_error
+from artgan.video.pipeline import FramePainter, VideoSettings
+from artgan.video.temporal import Stabilizer
 from tests.conftest import EXAMPLES, ROOT
 from tests.video_clips import moving_disc, pan, photo, read_back, write_audio_only, write_clip
 

@@ -72,13 +72,3 @@ def verified_path(relative: str, sha256: str, weights_dir: Path = WEIGHTS_DIR) -
     with _lock:
         _verified.add(key)
     return path
-
-
-def write_entry(entry: dict, weights_dir: Path = WEIGHTS_DIR) -> None:
-    """Add or replace a model entry (by id), keeping the others; used by export."""
-    path = Path(weights_dir) / MANIFEST
-    manifest = json.loads(path.read_text()) if path.exists() else {"version": 1, "models": []}
-    models = [m for m in manifest["models"] if m["id"] != entry["id"]] + [entry]
-    manifest["models"] = sorted(models, key=lambda m: m["id"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -214,18 +214,6 @@ def generate(
     return img
 
 
-def seam_ratio(img_u8: np.ndarray) -> float:
-    """Mean |difference| across the wrap seams ÷ mean |difference| of interior neighbours.
-
-    About 1 for a seamless tile (the seam is just another pair of neighbours); a visible
-    seam gives several times that. Shared by the tests and the benchmark.
-    """
-    x = img_u8.astype(np.float32)
-    seam = (np.abs(x[:, 0] - x[:, -1]).mean() + np.abs(x[0] - x[-1]).mean()) / 2
-    inner = (np.abs(np.diff(x, axis=1)).mean() + np.abs(np.diff(x, axis=0)).mean()) / 2
-    return float(seam / max(inner, 1e-6))
-
-
 def tiled_preview(img_u8: np.ndarray, max_side: int = 1024) -> np.ndarray:
     """2×2 repeats of a tileable image (scaled down to `max_side`) to show that it has no seams."""
     tiled = np.tile(img_u8, (2, 2, 1))
