@@ -3,7 +3,7 @@
 Only the convolutional body is in the graph (inputs: the noise field and the texture code
 for FiLM), in its sub-pixel form. The pipeline builds
 that field in numpy from a seed and the texture's code and wave vectors, so tiling,
-windowing and morphing need no re-export and a user's fitted texture is a small file.
+windowing and morphing need no re-export and a user's learned texture is a small file.
 """
 
 from __future__ import annotations
