@@ -25,8 +25,8 @@ SERVING = [
     *sorted((ROOT / "artgan" / "runtime").glob("*.py")),
     *sorted((ROOT / "artgan").glob("*/pipeline.py")),
     *sorted((ROOT / "artgan").glob("*/ui.py")),
-    ROOT / "artgan" / "ui.py",
-    ROOT / "artgan" / "learn_ui.py",
+    *(ROOT / "artgan" / name for name in ("ui.py", "learn_ui.py", "learning.py", "capability.py", "registry.py")),
+    ROOT / "artgan" / "shipped.py",
 ]
 
 

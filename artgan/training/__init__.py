@@ -9,7 +9,7 @@ gradients, and only rank 0 writes checkpoints, samples and logs.
 """
 
 from artgan.training.arguments import add_common_arguments, add_data_arguments
-from artgan.training.checkpoints import load_checkpoint, save_checkpoint, save_grid
+from artgan.training.checkpoints import load_checkpoint, resume_state, save_checkpoint, save_grid
 from artgan.training.data import (
     CropDataset,
     EpochSampler,
@@ -22,7 +22,7 @@ from artgan.training.data import (
     to_tensor,
 )
 from artgan.training.loop import fit
-from artgan.training.optim import LossMeter, Optimizer, accumulate, frozen
+from artgan.training.optim import LossMeter, Optimizer, accumulate, discriminator_update, frozen
 from artgan.training.runlog import RunLog
 from artgan.training.session import PRECISIONS, Session, amp_dtype, pick_device, reseed, start_session
 
@@ -39,6 +39,7 @@ __all__ = [
     "add_common_arguments",
     "add_data_arguments",
     "amp_dtype",
+    "discriminator_update",
     "epoch_length",
     "fit",
     "frozen",
@@ -49,6 +50,7 @@ __all__ = [
     "micro_batch_size",
     "pick_device",
     "reseed",
+    "resume_state",
     "save_checkpoint",
     "save_grid",
     "start_session",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -20,6 +21,12 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 def load_checkpoint(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def resume_state(args: argparse.Namespace) -> dict | None:
+    """OUT/last.pt when `--resume` is given and it exists (a fresh run otherwise)."""
+    last = Path(args.out) / "last.pt"
+    return load_checkpoint(last) if args.resume and last.exists() else None
 
 
 def save_grid(rows: list[torch.Tensor], path: Path) -> np.ndarray:

@@ -1,9 +1,11 @@
-"""Gradient accumulation under DDP, frozen modules, the mixed-precision optimiser and loss averaging."""
+"""Gradient accumulation under DDP, frozen modules, the mixed-precision optimiser, loss averaging,
+and the one discriminator update every GAN trainer shares."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -75,3 +77,34 @@ class LossMeter:
             dist.all_reduce(values)
             values /= self.session.world
         return dict(zip(self.sums, values.tolist(), strict=True))
+
+
+def discriminator_update(
+    session: Session,
+    opt_d: Optimizer,
+    disc_ddp: nn.Module,
+    micro: list,
+    meter: LossMeter,
+    key: str,
+    generate: Callable[[Any], torch.Tensor],
+    d_loss: Callable[[Any, torch.Tensor], torch.Tensor],
+) -> list[torch.Tensor] | None:
+    """One discriminator update over a step's micro-batches, written once for every GAN trainer.
+
+    `generate(batch)` is the generator's output, `d_loss(batch, detached_output)` the loss.
+    Without accumulation the outputs keep their graph for the generator's own update, so a
+    step runs the generator forward once; with it they are recomputed there.
+    """
+    keep = len(micro) == 1
+    outs = []
+    opt_d.zero()
+    for batch in accumulate(micro, [disc_ddp]):
+        with session.autocast():
+            with torch.set_grad_enabled(keep):
+                out = generate(batch)
+            loss = d_loss(batch, out.detach())
+        opt_d.backward(loss / len(micro))
+        meter.add({key: loss})
+        outs.append(out)
+    opt_d.step()
+    return outs if keep else None
