@@ -66,5 +66,5 @@ class Capability:
 
     name: str
     label: str  # the tab's title
-    add_commands: Callable[[Commands], None]
     build_tab: Callable[[AppContext], None]  # lays the tab out inside the current gr.Tab; imports gradio itself
+    add_commands: Callable[[Commands], None] = lambda commands: None  # a tab-only capability adds none

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -68,3 +69,11 @@ def test_learn_style_endpoint_adds_a_style(app_url):
         api_name="/stylize",
     )
     assert max(Image.open(out).size) == 256
+
+
+def test_one_tab_per_registered_capability(app_url):
+    from artgan.registry import CAPABILITIES
+
+    config = httpx.get(app_url + "config").json()
+    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    assert tabs == [c.label for c in CAPABILITIES]

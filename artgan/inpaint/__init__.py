@@ -10,4 +10,4 @@ def build_tab(app: AppContext) -> None:
     ui.build_tab(app)
 
 
-CAPABILITY = Capability("inpaint", "Inpaint", add_commands, build_tab)
+CAPABILITY = Capability("inpaint", "Inpaint", build_tab, add_commands)

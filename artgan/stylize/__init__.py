@@ -10,4 +10,4 @@ def build_tab(app: AppContext) -> None:
     ui.build_tab(app)
 
 
-CAPABILITY = Capability("stylize", "Stylize", add_commands, build_tab)
+CAPABILITY = Capability("stylize", "Stylize", build_tab, add_commands)

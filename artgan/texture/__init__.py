@@ -10,4 +10,4 @@ def build_tab(app: AppContext) -> None:
     ui.build_tab(app)
 
 
-CAPABILITY = Capability("texture", "Texture", add_commands, build_tab)
+CAPABILITY = Capability("texture", "Texture", build_tab, add_commands)

@@ -10,4 +10,4 @@ def build_tab(app: AppContext) -> None:
     ui.build_tab(app)
 
 
-CAPABILITY = Capability("video", "Video", add_commands, build_tab)
+CAPABILITY = Capability("video", "Video", build_tab, add_commands)
