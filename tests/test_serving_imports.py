@@ -76,10 +76,11 @@ def test_a_job_error_is_one_sentence(tmp_path):
         list(run_artgan(["learn-texture", str(EXAMPLES / "kodak_02_red_door.jpg"), "--name", "no spaces"]))
 
 
-def test_closing_a_job_kills_its_child():
+def test_closing_a_job_kills_its_child(tmp_path):
     """Cancel in the app closes the handler's generator: the child (and its memory) must go at once."""
     pytest.importorskip("torch")
-    job = run_artgan(["learn-texture", str(EXAMPLES / "kodak_02_red_door.jpg"), "--name", "door", "--steps", "500"])
+    argv = ["learn-texture", str(EXAMPLES / "kodak_02_red_door.jpg"), "--name", "door", "--steps", "500"]
+    job = run_artgan([*argv, "--out-dir", str(tmp_path), "--progress-dir", str(tmp_path / "p")])
     assert next(job)["step"] == 1 and artgan_children()
     job.close()
     assert not artgan_children()
