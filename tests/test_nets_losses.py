@@ -40,8 +40,9 @@ def test_style_bank_rows_start_as_identity_and_are_per_sample():
 
 
 LEARNED_UPSAMPLING = {"ConvTranspose1d", "ConvTranspose2d", "PixelShuffle", "pixel_shuffle", "conv_transpose2d"}
-# the one sanctioned pixel shuffle: UpsampleConv's exact phase form of nearest + conv (tested below)
-EXACT_PHASE_FORM = {("nets/blocks.py", "UpsampleConv.forward")}
+# the sanctioned pixel shuffles: exact phase forms of nearest + conv, each tested equal to it
+# (UpsampleConv below; the texture body's export rewrite in tests/test_texture.py)
+EXACT_PHASE_FORM = {("nets/blocks.py", "UpsampleConv.forward"), ("texture/model.py", "SubpixelUpConv.__init__")}
 
 
 def learned_upsampling_uses(path: Path, root: Path = ARTGAN) -> set[tuple[str, str]]:
