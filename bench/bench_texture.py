@@ -20,8 +20,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from artgan.evaluation.texture import seam_ratio  # noqa: E402
 from artgan.texture.data import load_texture, texture_id  # noqa: E402
-from artgan.texture.pipeline import TextureLibrary, generate, seam_ratio  # noqa: E402
+from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 PATCH = 32  # nearest-patch comparison size (px at the training scale)

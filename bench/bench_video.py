@@ -22,13 +22,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from artgan.evaluation.video import FlickerMeter, stylize_video  # noqa: E402
 from artgan.runtime.images import save_png  # noqa: E402
 from artgan.runtime.sessions import active_provider  # noqa: E402
 from artgan.stylize.pipeline import library_for  # noqa: E402
-from artgan.video import DEFAULT_STABILIZE  # noqa: E402
 from artgan.video.media import Limits, Mp4Writer, probe, read_frames  # noqa: E402
-from artgan.video.pipeline import FramePainter, VideoSettings, stylize_frames, stylize_video  # noqa: E402
-from artgan.video.temporal import FlickerMeter, Stabilizer  # noqa: E402
+from artgan.video.pipeline import FramePainter, VideoSettings, stylize_frames  # noqa: E402
+from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer  # noqa: E402
 from tests.video_clips import pan, photo, write_clip  # noqa: E402
 
 FLOWER = ROOT.parent / "shared" / "data" / "videos" / "flower_bud_opening_timelapse.mp4"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
 import torch
 
 from artgan.inpaint.model import MIN_SIDE, STRIDE, InpaintGenerator
 from artgan.inpaint.train import load_model
-from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
-from export.onnx_export import OPSET, export_onnx
+from artgan.runtime.manifest import WEIGHTS_DIR
+from export.manifest import base_entry, write_entry
+from export.onnx_export import export_onnx
 
 
 def export_network(net: InpaintGenerator, path: Path) -> float:
@@ -42,14 +42,8 @@ def run(args: argparse.Namespace) -> Path:
     weights = Path(args.weights)
     onnx_path = weights / "inpaint.onnx"
     error = export_network(net, onnx_path)
-    step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
     side = f"H and W multiples of {STRIDE}, at least {MIN_SIDE} (the pipeline pads)"
-    entry = {
-        "id": "inpaint",
-        "task": "inpaint",
-        "file": "inpaint.onnx",
-        "sha256": sha256_of(onnx_path),
-        "size_bytes": onnx_path.stat().st_size,
+    entry = base_entry("inpaint", "inpaint", onnx_path, error, args) | {
         "inputs": [
             {"name": "image", "shape": ["N", 3, "H", "W"], "dtype": "float32", "range": [0, 1], "note": side},
             {"name": "mask", "shape": ["N", 1, "H", "W"], "dtype": "float32", "range": [0, 1], "note": "1 = hole"},
@@ -60,19 +54,9 @@ def run(args: argparse.Namespace) -> Path:
         "prefill_radius": cfg.prefill_radius,
         "prefill_blur": cfg.prefill_blur,
         "config": cfg.to_dict(),
-        "training": {
-            "steps": step,
-            "data": "shared/data/photos + shared/data/styles (held-out 10% by name hash), random masks",
-            "command": args.train_command or "see README",
-        },
         "licence": "Apache-2.0 (network weights); training photos and paintings: see SOURCES.md",
-        "export": {
-            "exporter": "torch.onnx dynamo",
-            "opset": OPSET,
-            "parity_max_abs_error": error,
-            "command": "artgan " + " ".join(shlex.quote(a) for a in args.argv),
-        },
     }
+    entry["training"]["data"] = "shared/data/photos + shared/data/styles (held-out 10% by name hash), random masks"
     write_entry(entry, weights)
     print(f"wrote {onnx_path} ({entry['size_bytes'] / 1e6:.2f} MB, parity error {error:.1e})")
     return onnx_path

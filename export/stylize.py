@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +12,11 @@ from PIL import Image
 
 from artgan.errors import WeightsError
 from artgan.features.networks import PROVENANCE
-from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, sha256_of, write_entry
+from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, sha256_of
 from artgan.stylize.model import STRIDE, SharedStatsGraph, StyleTransferNet
 from artgan.stylize.train import load_model
-from export.onnx_export import OPSET, export_onnx
+from export.manifest import UNRECORDED, base_entry, ship_checkpoint, write_entry
+from export.onnx_export import export_onnx
 
 PAINTINGS = Path(__file__).resolve().parents[1] / "artgan" / "stylize" / "paintings.json"
 THUMB_SIDE = 256
@@ -115,13 +114,7 @@ def run(args: argparse.Namespace) -> Path:
     onnx_path = weights / f"{model_id}.onnx"
     folder = "styles" if model_id == "stylize" else f"styles_{model_id.removeprefix('stylize_')}"
     error = export_network(net, onnx_path)
-    step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
-    entry = {
-        "id": model_id,
-        "task": "stylize",
-        "file": onnx_path.name,
-        "sha256": sha256_of(onnx_path),
-        "size_bytes": onnx_path.stat().st_size,
+    entry = base_entry(model_id, "stylize", onnx_path, error, args) | {
         "inputs": [
             {
                 "name": "image",
@@ -141,33 +134,19 @@ def run(args: argparse.Namespace) -> Path:
         "stride": STRIDE,
         "style_dim": net.num_style_params,
         "config": cfg.to_dict(),
-        "training": {
-            "steps": step,
-            "content": "shared/data/photos (held-out 10% by name hash)",
-            "styles": "shared/data/styles (public-domain paintings)",
-            "loss_network": PROVENANCE.get(cfg.feature_net, cfg.feature_net),
-            "command": args.train_command or "see README",
-        },
         "licence": "Apache-2.0 (network weights); paintings public domain",
-        "export": {
-            "exporter": "torch.onnx dynamo",
-            "opset": OPSET,
-            "parity_max_abs_error": error,
-            "command": "artgan " + " ".join(shlex.quote(a) for a in args.argv),
-        },
         "styles": style_entries(
             bank.table.weight.detach(), cfg.styles, Path(args.styles), weights, folder, cfg.adversarial_weight > 0
         ),
     }
+    entry["training"] |= {
+        "content": "shared/data/photos (held-out 10% by name hash)",
+        "styles": "shared/data/styles (public-domain paintings)",
+        "loss_network": PROVENANCE.get(cfg.feature_net, cfg.feature_net),
+    }
     if args.ship_checkpoint:  # lets the next run resume or fine-tune without retraining
-        shipped = weights / "checkpoints" / f"{model_id}.pt"
-        shipped.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(args.checkpoint, shipped)
-        entry["checkpoint"] = {
-            "file": f"checkpoints/{model_id}.pt",
-            "sha256": sha256_of(shipped),
-            "note": "PyTorch checkpoint (weights, style bank, optimiser): resume with --resume",
-        }
+        note = "PyTorch checkpoint (weights, style bank, optimiser): resume with --resume"
+        ship_checkpoint(entry, Path(args.checkpoint), weights, note)
     else:
         keep_provenance(entry, Path(args.checkpoint), weights)
     write_entry(entry, weights)
@@ -187,7 +166,7 @@ def keep_provenance(entry: dict, checkpoint: Path, weights: Path) -> None:
     shipped = previous.get("checkpoint")
     if shipped and sha256_of(checkpoint) == shipped["sha256"]:
         entry["checkpoint"] = shipped
-        if entry["training"]["command"] == "see README":
+        if entry["training"]["command"] == UNRECORDED:
             entry["training"]["command"] = previous["training"]["command"]
 
 

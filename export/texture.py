@@ -3,7 +3,7 @@
 Only the convolutional body is in the graph (inputs: the noise field and the texture code
 for FiLM), in its sub-pixel form. The pipeline builds
 that field in numpy from a seed and the texture's code and wave vectors, so tiling,
-windowing and morphing need no re-export and a user's fitted texture is a small file.
+windowing and morphing need no re-export and a user's learned texture is a small file.
 """
 
 from __future__ import annotations
@@ -11,20 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of, write_entry
+from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of
 from artgan.texture.config import CELL
 from artgan.texture.data import load_texture, texture_id
 from artgan.texture.model import FastTextureBody, TextureGenerator
 from artgan.texture.train import DATA, load_model
-from export.onnx_export import OPSET, export_onnx
+from export.manifest import base_entry, ship_checkpoint, write_entry
+from export.onnx_export import export_onnx
 
 CREDITS = Path(__file__).resolve().parents[1] / "artgan" / "texture" / "textures.json"
 THUMB_SIDE = 128
@@ -88,13 +87,7 @@ def run(args: argparse.Namespace) -> Path:
     weights = Path(args.weights)
     onnx_path = weights / "texture.onnx"
     error = export_body(FastTextureBody(gen.body), cfg.noise_dim, cfg.global_dim, onnx_path)
-    step = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["step"]
-    entry = {
-        "id": "texture",
-        "task": "texture",
-        "file": "texture.onnx",
-        "sha256": sha256_of(onnx_path),
-        "size_bytes": onnx_path.stat().st_size,
+    entry = base_entry("texture", "texture", onnx_path, error, args) | {
         "inputs": [
             {
                 "name": "noise",
@@ -122,29 +115,16 @@ def run(args: argparse.Namespace) -> Path:
         "margin": gen.body.margin,
         "noise": {"local": cfg.local_dim, "global": cfg.global_dim, "periodic": cfg.periodic_dim},
         "config": cfg.to_dict(),
-        "training": {
-            "steps": step,
-            "data": "shared/data/textures (CC0 / Unsplash) and a crop of shared/data/styles/starry_night.jpg",
-            "command": args.train_command or "see README",
-        },
         "licence": "Apache-2.0 (network weights); training textures CC0 1.0, Unsplash License, public domain",
-        "export": {
-            "exporter": "torch.onnx dynamo",
-            "opset": OPSET,
-            "parity_max_abs_error": error,
-            "command": "artgan " + " ".join(shlex.quote(a) for a in getattr(args, "argv", [])),
-        },
         "textures": texture_entries(texture_params(gen), cfg.textures, Path(args.data), cfg.short_side, weights),
     }
-    if args.ship_checkpoint:  # the fit-your-own-texture tool and resumed training start from it
-        shipped = weights / "checkpoints" / "texture.pt"
-        shipped.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(args.checkpoint, shipped)
-        entry["checkpoint"] = {
-            "file": "checkpoints/texture.pt",
-            "sha256": sha256_of(shipped),
-            "note": "PyTorch checkpoint (G, D, optimisers): resume with --resume",
-        }
+    entry["training"]["data"] = (
+        "shared/data/textures (CC0 / Unsplash) and a crop of shared/data/styles/starry_night.jpg"
+    )
+    if args.ship_checkpoint:  # resumed training starts from it
+        ship_checkpoint(
+            entry, Path(args.checkpoint), weights, "PyTorch checkpoint (G, D, optimisers): resume with --resume"
+        )
     write_entry(entry, weights)
     size = entry["size_bytes"] / 1e6
     print(f"wrote {onnx_path} ({size:.2f} MB, parity error {error:.1e}) and {len(cfg.textures)} textures")

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
 from tests.conftest import EXAMPLES
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def test_stylize_endpoint(app_url, example_path):
@@ -78,3 +69,11 @@ def test_learn_style_endpoint_adds_a_style(app_url):
         api_name="/stylize",
     )
     assert max(Image.open(out).size) == 256
+
+
+def test_one_tab_per_registered_capability(app_url):
+    from artgan.registry import CAPABILITIES
+
+    config = httpx.get(app_url + "config").json()
+    tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
+    assert tabs == [c.label for c in CAPABILITIES]

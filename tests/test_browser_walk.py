@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from artgan.runtime.images import read_image
+from tests.browser import launch
 from tests.conftest import EXAMPLES, ROOT
-from tests.test_app import CHROMIUM, CHROMIUM_ARGS
 from tests.video_clips import pan, photo, write_clip
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 

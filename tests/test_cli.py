@@ -106,3 +106,18 @@ def test_training_input_errors_are_one_line(tmp_path):
         "1",
     )
     assert r.returncode == 1 and "no such image folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_every_capability_adds_its_commands():
+    from artgan.cli import build_parser
+
+    commands = set(build_parser(with_train=False)._subparsers._group_actions[0].choices)
+    assert commands >= {
+        *("stylize", "styles", "learn-style", "inpaint", "texture", "textures", "learn-texture", "fit-texture"),
+        "video",
+    }
+
+
+def test_learn_texture_keeps_its_old_name(tmp_path):
+    r = artgan("fit-texture", str(ROOT / "examples" / "kodak_02_red_door.jpg"), "--name", "bad name")
+    assert r.returncode == 1 and "name the texture" in r.stderr and "Traceback" not in r.stderr

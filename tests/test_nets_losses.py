@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from artgan.losses.style import content_loss, gram, gram_style_loss, total_varia
 from artgan.nets.blocks import ConditionalInstanceNorm, UpsampleConv, kernel_from_phases, phase_kernels  # noqa: E402
 from artgan.stylize.config import StylizeConfig  # noqa: E402
 from artgan.stylize.model import StyleTransferNet, build  # noqa: E402
+
+ARTGAN = Path(__file__).resolve().parents[1] / "artgan"
 
 
 def test_style_net_shapes_range_and_style_vector():
@@ -36,9 +39,43 @@ def test_style_bank_rows_start_as_identity_and_are_per_sample():
     assert torch.equal(rows[0], net.identity_style()) and rows.shape == (2, net.num_style_params)
 
 
-def test_no_transposed_convolutions_in_the_generator():
+LEARNED_UPSAMPLING = {"ConvTranspose1d", "ConvTranspose2d", "PixelShuffle", "pixel_shuffle", "conv_transpose2d"}
+# the sanctioned pixel shuffles: exact phase forms of nearest + conv, each tested equal to it
+# (UpsampleConv below; the texture body's export rewrite in tests/test_texture.py)
+EXACT_PHASE_FORM = {("nets/blocks.py", "UpsampleConv.forward"), ("texture/model.py", "SubpixelUpConv.__init__")}
+
+
+def learned_upsampling_uses(path: Path, root: Path = ARTGAN) -> set[tuple[str, str]]:
+    """(file, Class.function) of every ConvTranspose / PixelShuffle / pixel_shuffle named in a source file."""
+    found = set()
+
+    def visit(node, scope: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = f"{scope}.{child.name}".strip(".") if isinstance(child, ast.FunctionDef | ast.ClassDef) else scope
+            name = getattr(child, "attr", None) or getattr(child, "id", None)
+            if isinstance(child, ast.Attribute | ast.Name) and name in LEARNED_UPSAMPLING:
+                found.add((path.relative_to(root).as_posix(), scope))
+            visit(child, inner)
+
+    visit(ast.parse(path.read_text()), "")
+    return found
+
+
+def test_no_learned_upsampling_anywhere():
+    """Odena et al. 2016: transposed and sub-pixel convs give checkerboards; only nearest + conv is used."""
     net = StyleTransferNet()
     assert not any(isinstance(m, torch.nn.ConvTranspose2d | torch.nn.PixelShuffle) for m in net.modules())
+    uses = set().union(*(learned_upsampling_uses(p) for p in ARTGAN.rglob("*.py")))
+    assert uses == EXACT_PHASE_FORM
+
+
+def test_the_upsampling_check_sees_a_functional_pixel_shuffle(tmp_path):
+    (tmp_path / "nets").mkdir()
+    sneaky = tmp_path / "nets" / "up.py"
+    sneaky.write_text(
+        "import torch.nn.functional as F\nclass Up:\n    def forward(self, y):\n        return F.pixel_shuffle(y, 2)\n"
+    )
+    assert learned_upsampling_uses(sneaky, tmp_path) == {("nets/up.py", "Up.forward")}
 
 
 @pytest.mark.parametrize(("kernel", "in_ch"), [(3, 20), (3, 5), (5, 20)])

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from artgan.evaluation.texture import seam_ratio
 from artgan.texture.pipeline import (
     TextureError,
     TextureLibrary,
@@ -18,7 +19,6 @@ from artgan.texture.pipeline import (
     noise_field,
     parse_size,
     resize_periodic,
-    seam_ratio,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,16 +214,16 @@ def test_exported_tiny_model_matches_torch(tiny_weights, tmp_path):
     assert img.shape == (70, 100, 3)
 
 
-def test_fit_texture_yields_previews_and_a_usable_file(lib, example_u8, tmp_path):
+def test_learn_texture_yields_previews_and_a_usable_file(lib, example_u8, tmp_path):
     pytest.importorskip("torch")
-    from artgan.texture.fit import fit_texture
-    from artgan.texture.pipeline import save_fitted
+    from artgan.learning import save_learned
+    from artgan.texture.learn import learn_texture
 
-    steps = list(fit_texture(lib, example_u8[:200, :200], steps=2, crop=64, preview_every=1))
+    steps = list(learn_texture(lib, example_u8[:200, :200], steps=2, crop=64, preview_every=1))
     assert [s.step for s in steps] == [1, 2] and steps[-1].preview.shape == (256, 256, 3)
-    path = save_fitted(tmp_path, "door", steps[-1].params, example_u8)
+    path = save_learned(tmp_path, "door", steps[-1].params, example_u8)
     tex = lib.add_file(path)
-    assert tex.label == "door (fitted)" and tex.thumbnail.exists()
+    assert tex.label == "door (learned)" and tex.thumbnail.exists()
     assert generate(lib, "door", 64, 64).shape == (64, 64, 3)
 
 
@@ -240,12 +240,12 @@ def test_app_texture_endpoint(app_url):
     assert np.array_equal(full, generate(TextureLibrary(WEIGHTS), "grass", 160, 96, 7, True))
 
 
-def test_fit_texture_endpoint_adds_a_texture(app_url):
+def test_learn_texture_endpoint_adds_a_texture(app_url):
     from gradio_client import Client, handle_file
 
     client = Client(app_url, verbose=False)
     example = ROOT / "examples" / "kodak_02_red_door.jpg"
-    preview, _, _, _, path = client.predict(handle_file(str(example)), "test_door", 20, api_name="/fit_texture")
+    preview, _, _, _, path = client.predict(handle_file(str(example)), "test_door", 20, api_name="/learn_texture")
     assert path.endswith("test_door.npy")
     image, _, png = client.predict("test_door", 64, 64, 1, False, "", 0.0, api_name="/texture")
     from artgan.runtime.images import read_image

@@ -134,8 +134,9 @@ def test_parity_check_rejects_a_model_that_disagrees(tiny_run, tmp_path):
 
 
 def test_learn_style_makes_a_usable_style_vector(tmp_path):
+    from artgan.learning import save_learned
     from artgan.runtime.images import read_image
-    from artgan.stylize.learn import learn_style, save_learned
+    from artgan.stylize.learn import learn_style
 
     library = StyleLibrary(WEIGHTS, user_dir=tmp_path / "none")
     painting = read_image(WEIGHTS / "styles" / "the_scream.jpg")

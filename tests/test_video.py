@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from artgan.errors import VideoError
+from artgan.evaluation.video import VideoCancelled, stylize_video, warping_error
 from artgan.video.media import Limits, probe
-from artgan.video.pipeline import FramePainter, VideoCancelled, VideoSettings, stylize_video
-from artgan.video.temporal import Stabilizer, warping_error
+from artgan.video.pipeline import FramePainter, VideoSettings
+from artgan.video.temporal import Stabilizer
 from tests.conftest import EXAMPLES, ROOT
 from tests.video_clips import moving_disc, pan, photo, read_back, write_audio_only, write_clip
 
@@ -221,11 +222,11 @@ def test_video_endpoint_returns_the_clip_and_clear_errors(app_url, tiny_clip, tm
 @pytest.mark.browser
 def test_browser_preview_comes_first_and_cancel_stops(app_url, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from tests.test_app import CHROMIUM, CHROMIUM_ARGS
+    from tests.browser import launch
 
     long_clip = write_clip(tmp_path / "long.mp4", pan(photo(), 240, (160, 96), step=0.5), 24, audio=False)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.goto(app_url)
         page.get_by_role("tab", name="Video").click()

@@ -33,9 +33,11 @@ from artgan.training import (
     accumulate,
     add_common_arguments,
     add_data_arguments,
+    discriminator_update,
     fit,
     frozen,
     load_checkpoint,
+    resume_state,
     save_grid,
     start_session,
 )
@@ -104,23 +106,18 @@ class InpaintTrainer:
         return meter.result()
 
     def discriminator_step(self, micro: list, meter: LossMeter) -> list[torch.Tensor] | None:
-        """Real crops against composites of the current generator. Without accumulation the
-        generator's output is kept for its own update (one forward per step, as before)."""
-        keep = len(micro) == 1
-        outs = []
-        self.opt_d.zero()
-        for image, filled, mask in accumulate(micro, [self.disc_ddp]):
-            with self.session.autocast():
-                with torch.set_grad_enabled(keep):
-                    out = self.model(filled, mask)
-                fake = torch.cat([out.detach() * mask + image * (1 - mask), mask], 1)
-                real = torch.cat([image, mask], 1)
-                d_loss = self.d_loss(self.disc_ddp(real).float(), self.disc_ddp(fake).float())
-            self.opt_d.backward(d_loss / len(micro))
-            meter.add({"adv_d": d_loss})
-            outs.append(out)
-        self.opt_d.step()
-        return outs if keep else None
+        """Real crops against composites of the current generator (hole from the output, rest real)."""
+
+        def d_loss(batch: list[torch.Tensor], out: torch.Tensor) -> torch.Tensor:
+            image, _, mask = batch
+            fake = torch.cat([out * mask + image * (1 - mask), mask], 1)
+            real = torch.cat([image, mask], 1)
+            return self.d_loss(self.disc_ddp(real).float(), self.disc_ddp(fake).float())
+
+        def generate(batch: list[torch.Tensor]) -> torch.Tensor:
+            return self.model(batch[1], batch[2])
+
+        return discriminator_update(self.session, self.opt_d, self.disc_ddp, micro, meter, "adv_d", generate, d_loss)
 
     def state(self) -> dict:
         return {
@@ -188,8 +185,7 @@ def run(args: argparse.Namespace) -> Path:
         perceptual=args.perceptual,
         channels=tuple(int(c) for c in args.channels.split(",")),
     )
-    last = Path(args.out) / "last.pt"
-    state = load_checkpoint(last) if args.resume and last.exists() else None
+    state = resume_state(args)
     if state is not None:
         cfg = replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
     trainer = InpaintTrainer(cfg, session)

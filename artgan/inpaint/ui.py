@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import gradio as gr
 import numpy as np
 
+from artgan.capability import AppContext
 from artgan.inpaint.pipeline import METHOD_LABELS, InpaintError, inpaint, mask_from_image, mask_from_layers
 from artgan.runtime.images import ensure_rgb_u8, read_image
 from artgan.ui import CheckedImage, checked_upload, needs_our_decoder, user_errors
@@ -90,8 +89,9 @@ def fit_layer(layer: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return fitted
 
 
-def build_tab(examples: list[Path]) -> None:
+def build_tab(app: AppContext) -> None:
     """Lay out the Inpaint tab inside the current Blocks context and wire its events."""
+    examples = sorted((app.examples / "inpaint").glob("*.jpg"))
     gr.Markdown(
         "Paint over scratches, cracks, stains or unwanted objects, then **Restore**. "
         "Only the painted pixels change; grow the mask to also cover a damaged rim (its edge is feathered)."

@@ -19,8 +19,7 @@ from artgan.errors import StyleError
 from artgan.live import DEFAULT_SIZE, SIZES
 from artgan.runtime.images import ensure_rgb_u8
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix, run_network
-from artgan.video import DEFAULT_STABILIZE
-from artgan.video.temporal import Stabilizer
+from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer
 
 FPS_WINDOW = 2.0  # seconds of delivered frames the fps readout averages over
 SLOW_FPS = 3.0  # below this, after the first seconds, the readout says the stream is slow

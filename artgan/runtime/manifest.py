@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from pathlib import Path
 
 from artgan.errors import WeightsError
+from artgan.shipped import weights_dir
 
-
-def default_weights_dir() -> Path:
-    """ARTGAN_WEIGHTS, else the checkout's weights/ (editable install), else ./weights."""
-    if os.environ.get("ARTGAN_WEIGHTS"):
-        return Path(os.environ["ARTGAN_WEIGHTS"])
-    checkout = Path(__file__).resolve().parents[2] / "weights"
-    return checkout if checkout.is_dir() else Path.cwd() / "weights"
-
-
-WEIGHTS_DIR = default_weights_dir()
+WEIGHTS_DIR = weights_dir()
 MANIFEST = "manifest.json"
 
 _verified: set[tuple[str, str]] = set()
@@ -42,7 +33,9 @@ def sha256_of(path: Path) -> str:
 def load_manifest(weights_dir: Path = WEIGHTS_DIR) -> dict:
     path = Path(weights_dir) / MANIFEST
     if not path.exists():
-        raise WeightsError(f"no {MANIFEST} in {weights_dir}: run `artgan export` or restore weights/")
+        raise WeightsError(
+            f"no {MANIFEST} in {weights_dir}: point ARTGAN_WEIGHTS at a weights folder, or reinstall artgan"
+        )
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -67,7 +60,9 @@ def verified_path(relative: str, sha256: str, weights_dir: Path = WEIGHTS_DIR) -
         if key in _verified:
             return path
     if not path.exists():
-        raise WeightsError(f"weights file {path} is missing: restore weights/ from the repository")
+        raise WeightsError(
+            f"weights file {path} is missing: restore it, or point ARTGAN_WEIGHTS at a whole weights folder"
+        )
     actual = sha256_of(path)
     if actual != sha256:
         raise WeightsError(
@@ -77,13 +72,3 @@ def verified_path(relative: str, sha256: str, weights_dir: Path = WEIGHTS_DIR) -
     with _lock:
         _verified.add(key)
     return path
-
-
-def write_entry(entry: dict, weights_dir: Path = WEIGHTS_DIR) -> None:
-    """Add or replace a model entry (by id), keeping the others; used by export."""
-    path = Path(weights_dir) / MANIFEST
-    manifest = json.loads(path.read_text()) if path.exists() else {"version": 1, "models": []}
-    models = [m for m in manifest["models"] if m["id"] != entry["id"]] + [entry]
-    manifest["models"] = sorted(models, key=lambda m: m["id"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

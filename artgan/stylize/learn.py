@@ -18,7 +18,6 @@ import onnx
 import onnxruntime as ort
 import torch
 from onnx import numpy_helper
-from PIL import Image
 
 from artgan.errors import WeightsError
 from artgan.features.networks import build_feature_net
@@ -146,13 +145,3 @@ def random_crop(img: torch.Tensor, size: int, rng: np.random.Generator) -> torch
     y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
     patch = img[:, :, y : y + side, x : x + side]
     return torch.nn.functional.interpolate(patch, size=(size, size), mode="bilinear", antialias=True)
-
-
-def save_learned(path_dir: Path, name: str, params: np.ndarray, painting_u8: np.ndarray) -> Path:
-    """Write <name>.npy (the style vector) and <name>.jpg (its thumbnail) into a folder."""
-    path_dir.mkdir(parents=True, exist_ok=True)
-    np.save(path_dir / f"{name}.npy", params.astype(np.float32))
-    thumb = Image.fromarray(painting_u8)
-    thumb.thumbnail((256, 256), Image.LANCZOS)
-    thumb.save(path_dir / f"{name}.jpg", quality=88)
-    return path_dir / f"{name}.npy"

@@ -7,7 +7,6 @@ keep colours → brush scale → output size.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +20,9 @@ from artgan.runtime.images import (
     resize_u8,
     to_nchw,
 )
-from artgan.runtime.manifest import WEIGHTS_DIR, load_manifest, model_entry, verified_path
-from artgan.runtime.sessions import get_session, warm_up
+from artgan.runtime.library import Vector, VectorLibrary
+from artgan.runtime.manifest import WEIGHTS_DIR, load_manifest
+from artgan.runtime.sessions import warm_up
 
 MODEL_ID = "stylize"  # the quality network (Stylize tab, CLI default)
 FAST_MODEL_ID = "stylize_fast"  # the distilled fast network (video, `--fast`), when shipped
@@ -33,14 +33,7 @@ STATS_SIDE = 1024  # long side at which a tiled picture's normalisation statisti
 REFERENCE_SIDE = 1024  # above this output size, brush scale 1 keeps the 1024 px look
 
 
-@dataclass(frozen=True)
-class Style:
-    """One style: its parameter vector and what the gallery shows."""
-
-    id: str
-    label: str
-    params: np.ndarray
-    thumbnail: Path | None = None
+Style = Vector  # a style is a vector of the stylize network's conditional norms
 
 
 def user_styles_dir() -> Path:
@@ -48,52 +41,22 @@ def user_styles_dir() -> Path:
     return Path(os.environ.get("ARTGAN_USER_STYLES", Path.home() / ".artgan" / "styles"))
 
 
-class StyleLibrary:
+class StyleLibrary(VectorLibrary):
     """The shipped styles of the manifest plus the user's learned ones, by id."""
 
+    noun, rows, error = "style", "styles", StyleError
+
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None, model_id: str = MODEL_ID) -> None:
-        self.weights_dir = Path(weights_dir)
-        self.entry = model_entry(model_id, self.weights_dir)
-        self.model_path = verified_path(self.entry["file"], self.entry["sha256"], self.weights_dir)
+        super().__init__(weights_dir, user_dir or user_styles_dir(), model_id)
         self.stride = int(self.entry["stride"])
-        self.styles: dict[str, Style] = {}
-        for row in self.entry["styles"]:
-            params = np.load(verified_path(row["params"], row["params_sha256"], self.weights_dir))
-            thumb = self.weights_dir / row["thumbnail"] if "thumbnail" in row else None
-            self.styles[row["id"]] = Style(row["id"], row["label"], params.astype(np.float32), thumb)
-        self.user_dir = user_dir or user_styles_dir()
-        for path in sorted(self.user_dir.glob("*.npy")) if self.user_dir.is_dir() else []:
-            try:
-                self.add_file(path)
-            except StyleError:
-                continue  # a vector for another network: ignored here, reported on direct use
 
-    def add_file(self, path: Path, style_id: str | None = None) -> Style:
-        """Register a learned style vector (.npy, thumbnail beside it as .jpg)."""
-        try:
-            params = np.load(path).astype(np.float32)
-        except (OSError, ValueError) as exc:
-            raise StyleError(f"{path.name} is not a style vector file (.npy)") from exc
-        if params.shape != (int(self.entry["style_dim"]),):
-            raise StyleError(f"{path.name} holds {params.shape} numbers, not a style of this network")
-        thumb = path.with_suffix(".jpg")
-        style_id = style_id or path.stem
-        style = Style(style_id, f"{style_id} (learned)", params, thumb if thumb.exists() else None)
-        self.styles[style_id] = style
-        return style
+    @property
+    def styles(self) -> dict[str, Vector]:
+        return self.items
 
-    def __contains__(self, style_id: str) -> bool:
-        return style_id in self.styles
-
-    def names(self) -> list[str]:
-        return list(self.styles)
-
-    def get(self, style_id: str) -> Style:
-        if style_id not in self.styles and style_id.endswith(".npy") and Path(style_id).is_file():
-            return self.add_file(Path(style_id), style_id)
-        if style_id not in self.styles:
-            raise StyleError(f"unknown style {style_id!r}; choose from: {', '.join(self.styles)}")
-        return self.styles[style_id]
+    @property
+    def dim(self) -> int:
+        return int(self.entry["style_dim"])
 
     def blend(self, weights: dict[str, float]) -> np.ndarray:
         """Weighted mean of style vectors; weights are normalised to sum to 1."""
@@ -105,9 +68,6 @@ class StyleLibrary:
         if total <= 0:
             raise StyleError("style weights must not all be zero")
         return sum((w / total) * self.get(s).params for s, w in weights.items()).astype(np.float32)
-
-    def session(self, threads: int | None = None):
-        return get_session(self.model_path, threads=threads)
 
     def warm_up(self) -> None:
         vec = next(iter(self.styles.values())).params

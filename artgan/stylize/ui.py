@@ -1,25 +1,27 @@
 """The Stylize tab: gallery, blend, strength, colours, brush, size; learning a new style.
 
-Layout and handlers only; the work happens in `pipeline` (and `learn`, which needs torch
-and is imported only when a user starts learning).
+Layout and handlers only; the work happens in `pipeline`, and learning in a child process.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import re
-from pathlib import Path
-
 import gradio as gr
 
+from artgan.capability import AppContext
 from artgan.errors import ArtganError
+from artgan.learn_ui import LearnPanel, learn_panel
 from artgan.runtime.images import read_image
 from artgan.stylize.pipeline import StyleLibrary, stylize
 from artgan.ui import CheckedImage, user_errors
 
-TRAIN_AVAILABLE = importlib.util.find_spec("torch") is not None  # finds, does not import
 EXAMPLE_STYLES = ("starry_night", "great_wave_off_kanagawa", "the_scream", "udnie")  # one per example photo
-TRAIN_HINT = "Learning a style needs the training extra: `pip install '.[train]'`, then restart the app."
+LEARN = LearnPanel(
+    "style",
+    "Painting",
+    "Learns a new style vector from your painting in a few minutes; the network itself stays the same.",
+    (20, 600, 300),
+    "3 min on 2 CPU cores",
+)
 
 
 def style_choices(library: StyleLibrary) -> list[tuple[str, str]]:
@@ -28,6 +30,12 @@ def style_choices(library: StyleLibrary) -> list[tuple[str, str]]:
 
 def gallery_items(library: StyleLibrary) -> list[tuple[str, str]]:
     return [(str(s.thumbnail), s.label) for s in library.styles.values() if s.thumbnail]
+
+
+def refreshed(library: StyleLibrary, name: str) -> tuple:
+    """The style pickers and gallery once `name` was learned, with `name` picked."""
+    choices = style_choices(library)
+    return gr.update(choices=choices, value=name), gr.update(choices=choices), gallery_items(library)
 
 
 def blend_weights(style: str, blend_with: list[str] | None, blend: float) -> dict[str, float]:
@@ -40,8 +48,10 @@ def blend_weights(style: str, blend_with: list[str] | None, blend: float) -> dic
     return {style: 1.0 - blend, **{s: blend / len(others) for s in others}}
 
 
-def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
+def build_tab(app: AppContext) -> None:
     """Lay out the Stylize tab inside the current Blocks context and wire its events."""
+    library, examples = app.styles, sorted(app.examples.glob("*.jpg"))
+    app.allowed_paths.append(library.user_dir)  # learned styles' thumbnails
     choices = style_choices(library)
     with gr.Row():
         photo = CheckedImage(type="filepath", label="Photo", sources=["upload", "clipboard"], elem_id="stylize-photo")
@@ -64,19 +74,7 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
         max_size = gr.Slider(256, 4096, value=1024, step=64, label="Output long side (px)")
         keep = gr.Checkbox(label="Keep original colours")
     go = gr.Button("Stylize", variant="primary")
-    with gr.Accordion("Learn a new style from a painting", open=False):
-        gr.Markdown(
-            "Fits a new style vector to your painting in a few minutes; the network itself stays the same."
-            + ("" if TRAIN_AVAILABLE else f"\n\n**{TRAIN_HINT}**")
-        )
-        with gr.Row():
-            painting = CheckedImage(type="filepath", label="Painting", elem_id="learn-painting")
-            preview = gr.Image(type="numpy", label="Preview while learning", interactive=False)
-        with gr.Row():
-            name = gr.Textbox(label="Name of the new style", placeholder="my_painting")
-            steps = gr.Slider(20, 600, value=300, step=10, label="Steps (300 ≈ 3 min on 2 CPU cores)")
-        learn = gr.Button("Learn style", interactive=TRAIN_AVAILABLE)
-        saved = gr.File(label="Style vector (keep it to reuse with `artgan stylize -s FILE.npy`)")
+    learn_panel(LEARN, library, [style, blend_with, gallery], lambda name: refreshed(library, name))
 
     @user_errors
     def run_stylize(photo, style, blend_with, blend, strength, keep_colors, brush_scale, max_size):
@@ -84,36 +82,6 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
             raise ArtganError("upload a photo first")
         weights = blend_weights(style, blend_with, blend)
         return stylize(library, read_image(photo), weights, strength, keep_colors, brush_scale, int(max_size))
-
-    @user_errors
-    def run_learn(painting, name, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
-        if not TRAIN_AVAILABLE:
-            raise gr.Error(TRAIN_HINT)
-        if not painting:
-            raise gr.Error("upload a painting first")
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name or ""):
-            raise gr.Error("name the style with 1–40 letters, digits, '-' or '_'")
-        if name in library and not library.get(name).label.endswith("(learned)"):
-            raise gr.Error(f"{name!r} is a shipped style; choose another name")
-        from artgan.stylize.learn import learn_style, save_learned
-
-        painting_u8 = read_image(painting)
-        content = [read_image(p) for p in examples]
-        last = None
-        for last in learn_style(library, painting_u8, content, steps=int(steps)):
-            progress((last.step, last.steps), desc="learning the style")
-            if last.preview is not None:
-                yield last.preview, gr.update(), gr.update(), gr.update(), gr.update()
-        path = save_learned(library.user_dir, name, last.params, painting_u8)
-        library.add_file(path)
-        new = style_choices(library)
-        yield (
-            last.preview,
-            gr.update(choices=new, value=name),
-            gr.update(choices=new),
-            gallery_items(library),
-            str(path),
-        )
 
     def pick_from_gallery(evt: gr.SelectData) -> str:
         return [s for s in library.styles.values() if s.thumbnail][evt.index].id
@@ -133,10 +101,3 @@ def build_tab(library: StyleLibrary, examples: list[Path]) -> None:
     )
     gallery.select(pick_from_gallery, None, style, api_visibility="private")
     go.click(run_stylize, controls, result, api_name="stylize")
-    learn.click(
-        run_learn,
-        [painting, name, steps],
-        [preview, style, blend_with, gallery, saved],
-        api_name="learn_style",
-        concurrency_limit=1,
-    )

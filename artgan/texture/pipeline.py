@@ -16,16 +16,15 @@ import logging
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from artgan.errors import ArtganError
 from artgan.runtime.images import resize_u8
-from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
-from artgan.runtime.sessions import get_session, parallel_workers, warm_up
+from artgan.runtime.library import Vector, VectorLibrary
+from artgan.runtime.manifest import WEIGHTS_DIR
+from artgan.runtime.sessions import parallel_workers, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -39,71 +38,35 @@ class TextureError(ArtganError):
     """An unknown texture, a bad size or seed, or an unusable texture file."""
 
 
-@dataclass(frozen=True)
-class Texture:
-    """One texture: its global code + wave vectors, and what the picker shows."""
-
-    id: str
-    label: str
-    params: np.ndarray  # [G + 2P]: global code, then wave vectors (ky, kx) in radians per cell
-    thumbnail: Path | None = None
+Texture = Vector  # a texture is the generator's global code and wave vectors, [G + 2P]
 
 
 def user_textures_dir() -> Path:
-    """Where fitted textures are saved: ARTGAN_USER_TEXTURES or ~/.artgan/textures."""
+    """Where learned textures are saved: ARTGAN_USER_TEXTURES or ~/.artgan/textures."""
     return Path(os.environ.get("ARTGAN_USER_TEXTURES", Path.home() / ".artgan" / "textures"))
 
 
-class TextureLibrary:
-    """The shipped textures of the manifest plus the user's fitted ones, by id."""
+class TextureLibrary(VectorLibrary):
+    """The shipped textures of the manifest plus the user's learned ones, by id."""
+
+    noun, rows, error = "texture", "textures", TextureError
 
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None) -> None:
-        self.weights_dir = Path(weights_dir)
-        self.entry = model_entry(MODEL_ID, self.weights_dir)
-        self.model_path = verified_path(self.entry["file"], self.entry["sha256"], self.weights_dir)
+        super().__init__(weights_dir, user_dir or user_textures_dir(), MODEL_ID)
         self.cell, self.margin = int(self.entry["cell"]), int(self.entry["margin"])
         noise = self.entry["noise"]
         self.local_dim, self.global_dim, self.periodic_dim = noise["local"], noise["global"], noise["periodic"]
         self.pad = math.ceil(self.margin / self.cell)  # cells of context around every window
-        self.textures: dict[str, Texture] = {}
-        for row in self.entry["textures"]:
-            params = np.load(verified_path(row["params"], row["params_sha256"], self.weights_dir))
-            thumb = self.weights_dir / row["thumbnail"] if "thumbnail" in row else None
-            self.textures[row["id"]] = Texture(row["id"], row["label"], params.astype(np.float32), thumb)
-        self.user_dir = user_dir or user_textures_dir()
-        for path in sorted(self.user_dir.glob("*.npy")) if self.user_dir.is_dir() else []:
-            try:
-                self.add_file(path)
-            except TextureError as exc:
-                log.info("ignored %s: %s", path, exc)
 
     @property
-    def params_dim(self) -> int:
-        return self.global_dim + 2 * self.periodic_dim
+    def textures(self) -> dict[str, Vector]:
+        return self.items
 
-    def add_file(self, path: Path, texture_id: str | None = None) -> Texture:
-        """Register a fitted texture (.npy of G + 2P numbers, thumbnail beside it as .jpg)."""
-        try:
-            params = np.load(path).astype(np.float32)
-        except (OSError, ValueError) as exc:
-            raise TextureError(f"{path.name} is not a texture file (.npy)") from exc
-        if params.shape != (self.params_dim,):
-            raise TextureError(f"{path.name} holds {params.shape} numbers, not a texture of this network")
-        thumb = path.with_suffix(".jpg")
-        texture_id = texture_id or path.stem
-        tex = Texture(texture_id, f"{texture_id} (fitted)", params, thumb if thumb.exists() else None)
-        self.textures[texture_id] = tex
-        return tex
-
-    def names(self) -> list[str]:
-        return list(self.textures)
-
-    def get(self, texture_id: str) -> Texture:
-        if texture_id not in self.textures and texture_id.endswith(".npy") and Path(texture_id).is_file():
-            return self.add_file(Path(texture_id), texture_id)
-        if texture_id not in self.textures:
-            raise TextureError(f"unknown texture {texture_id!r}; choose from: {', '.join(self.textures)}")
-        return self.textures[texture_id]
+    @property
+    def dim(self) -> int:
+        """Global code + (ky, kx) per periodic channel."""
+        noise = self.entry["noise"]
+        return noise["global"] + 2 * noise["periodic"]
 
     def morph(self, a: str, b: str | None = None, t: float = 0.0) -> np.ndarray:
         """(1 − t)·params(a) + t·params(b): codes and wave vectors interpolated together."""
@@ -113,9 +76,6 @@ class TextureLibrary:
         if b is None or t == 0.0:
             return pa
         return ((1.0 - t) * pa + t * self.get(b).params).astype(np.float32)
-
-    def session(self, threads: int | None = None):
-        return get_session(self.model_path, threads=threads)
 
     def warm_up(self) -> None:
         params = next(iter(self.textures.values())).params
@@ -254,18 +214,6 @@ def generate(
     return img
 
 
-def seam_ratio(img_u8: np.ndarray) -> float:
-    """Mean |difference| across the wrap seams ÷ mean |difference| of interior neighbours.
-
-    About 1 for a seamless tile (the seam is just another pair of neighbours); a visible
-    seam gives several times that. Shared by the tests and the benchmark.
-    """
-    x = img_u8.astype(np.float32)
-    seam = (np.abs(x[:, 0] - x[:, -1]).mean() + np.abs(x[0] - x[-1]).mean()) / 2
-    inner = (np.abs(np.diff(x, axis=1)).mean() + np.abs(np.diff(x, axis=0)).mean()) / 2
-    return float(seam / max(inner, 1e-6))
-
-
 def tiled_preview(img_u8: np.ndarray, max_side: int = 1024) -> np.ndarray:
     """2×2 repeats of a tileable image (scaled down to `max_side`) to show that it has no seams."""
     tiled = np.tile(img_u8, (2, 2, 1))
@@ -273,14 +221,3 @@ def tiled_preview(img_u8: np.ndarray, max_side: int = 1024) -> np.ndarray:
     if s < 1:
         tiled = resize_u8(tiled, max(1, round(tiled.shape[1] * s)), max(1, round(tiled.shape[0] * s)))
     return tiled
-
-
-def save_fitted(folder: Path, name: str, params: np.ndarray, example_u8: np.ndarray) -> Path:
-    """Write <name>.npy and a thumbnail <name>.jpg of the example; returns the .npy path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.npy"
-    np.save(path, params.astype(np.float32))
-    thumb = Image.fromarray(example_u8)
-    thumb.thumbnail((128, 128), Image.LANCZOS)
-    thumb.save(path.with_suffix(".jpg"), quality=85)
-    return path

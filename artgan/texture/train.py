@@ -25,9 +25,11 @@ from artgan.training import (
     Session,
     accumulate,
     add_common_arguments,
+    discriminator_update,
     fit,
     frozen,
     load_checkpoint,
+    resume_state,
     save_grid,
     start_session,
     to_tensor,
@@ -97,21 +99,17 @@ class TextureTrainer:
         return meter.result()
 
     def discriminator_step(self, micro: list, meter: LossMeter) -> list[torch.Tensor] | None:
-        """Real crops against fresh fakes; without accumulation the fakes are kept for G's update."""
-        keep = len(micro) == 1
+        """Real crops against fresh fakes of the same textures."""
         d_loss_fn = gan_losses(self.cfg.gan_loss)[0]
-        fakes = []
-        self.opt_d.zero()
-        for real, idx in accumulate(micro, [self.disc_ddp]):
-            with self.session.autocast():
-                with torch.set_grad_enabled(keep):
-                    fake = self.fake(idx)
-                d_loss = d_loss_fn(self.disc_ddp(real, idx).float(), self.disc_ddp(fake.detach(), idx).float())
-            self.opt_d.backward(d_loss / len(micro))
-            meter.add({"d": d_loss})
-            fakes.append(fake)
-        self.opt_d.step()
-        return fakes if keep else None
+
+        def d_loss(batch: list[torch.Tensor], fake: torch.Tensor) -> torch.Tensor:
+            real, idx = batch
+            return d_loss_fn(self.disc_ddp(real, idx).float(), self.disc_ddp(fake, idx).float())
+
+        def generate(batch: list[torch.Tensor]) -> torch.Tensor:
+            return self.fake(batch[1])
+
+        return discriminator_update(self.session, self.opt_d, self.disc_ddp, micro, meter, "d", generate, d_loss)
 
     def state(self) -> dict:
         return {
@@ -205,8 +203,7 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
 def run(args: argparse.Namespace) -> Path:
     """Train (or resume) and return the path of the last checkpoint."""
     session = start_session(args.device, args.precision, args.seed)
-    last = Path(args.out) / "last.pt"
-    state = load_checkpoint(last) if args.resume and last.exists() else None
+    state = resume_state(args)
     if state is not None:
         cfg = replace(TextureConfig.from_dict(state["config"]), gram_weight=args.gram_weight)
     else:

@@ -1,13 +1,10 @@
-"""The Texture tab: picker, size, seed, tileable with a 2×2 preview, morph; fitting your own texture.
+"""The Texture tab: picker, size, seed, tileable with a 2×2 preview, morph; learning your own texture.
 
-Layout and handlers only; the work happens in `pipeline` (and `fit`, which needs torch and
-is imported only when a user starts fitting).
+Layout and handlers only; the work happens in `pipeline`, and learning in a child process.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import re
 import secrets
 import tempfile
 from pathlib import Path
@@ -16,13 +13,21 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from artgan.capability import AppContext
 from artgan.errors import ArtganError
-from artgan.runtime.images import fit_long_side, read_image, save_png
+from artgan.learn_ui import LearnPanel, learn_panel
+from artgan.runtime.images import fit_long_side, save_png
 from artgan.texture.pipeline import MAX_SEED, MAX_SIDE, MIN_SIDE, TextureLibrary, generate, tiled_preview
-from artgan.ui import CheckedImage, user_errors
+from artgan.ui import user_errors
 
-TRAIN_AVAILABLE = importlib.util.find_spec("torch") is not None  # finds, does not import
-TRAIN_HINT = "Fitting a texture needs the training extra: `pip install '.[train]'`, then restart the app."
+LEARN = LearnPanel(
+    "texture",
+    "Texture image",
+    "Learns a new texture code from your image in a few minutes; the generator itself stays the same,"
+    " so it works best for looks near the shipped textures and their blends.",
+    (20, 400, 200),
+    "3 min on 2 CPU cores",
+)
 DISPLAY_SIDE = 1024  # the page shows at most this; the PNG download is full size
 
 
@@ -31,12 +36,18 @@ def texture_choices(lib: TextureLibrary) -> list[tuple[str, str]]:
 
 
 def gallery_items(lib: TextureLibrary) -> list[tuple[np.ndarray, str]]:
-    """Thumbnails as arrays: fitted textures live outside the app's folder, arrays need no path rights."""
+    """Thumbnails as arrays: learned textures live outside the app's folder, arrays need no path rights."""
     return [(np.asarray(Image.open(t.thumbnail).convert("RGB")), t.label) for t in with_thumbnails(lib)]
 
 
 def with_thumbnails(lib: TextureLibrary) -> list:
     return [t for t in lib.textures.values() if t.thumbnail and t.thumbnail.exists()]
+
+
+def refreshed(lib: TextureLibrary, name: str) -> tuple:
+    """The texture pickers and gallery once `name` was learned, with `name` picked."""
+    choices = texture_choices(lib)
+    return gr.update(choices=choices, value=name), gr.update(choices=[("(none)", "")] + choices), gallery_items(lib)
 
 
 def whole(value: float, name: str) -> int:
@@ -46,9 +57,10 @@ def whole(value: float, name: str) -> int:
     return int(value)
 
 
-def build_tab(lib: TextureLibrary | None = None) -> None:
+def build_tab(app: AppContext) -> None:
     """Lay out the Texture tab inside the current Blocks context and wire its events."""
-    lib = lib or TextureLibrary()
+    lib = TextureLibrary()
+    app.allowed_paths.append(lib.user_dir)
     choices = texture_choices(lib)
     gallery = gr.Gallery(
         gallery_items(lib),
@@ -73,20 +85,7 @@ def build_tab(lib: TextureLibrary | None = None) -> None:
         result = gr.Image(type="numpy", format="png", label="Texture", interactive=False, elem_id="texture-result")
         tiled = gr.Image(type="numpy", label="2×2 tiled preview", interactive=False, elem_id="texture-tiled")
     download = gr.File(label="Full-size PNG")
-    with gr.Accordion("Your own texture: fit one to an image", open=False):
-        gr.Markdown(
-            "Fits a new texture code to your image in a few minutes; the generator itself stays the same,"
-            " so it works best for looks near the shipped textures and their blends."
-            + ("" if TRAIN_AVAILABLE else f"\n\n**{TRAIN_HINT}**")
-        )
-        with gr.Row():
-            example = CheckedImage(type="filepath", label="Texture image", elem_id="texture-example")
-            preview = gr.Image(type="numpy", label="Preview while fitting", interactive=False)
-        with gr.Row():
-            name = gr.Textbox(label="Name of the new texture", placeholder="my_texture")
-            steps = gr.Slider(20, 400, value=200, step=10, label="Steps (200 ≈ 3 min on 2 CPU cores)")
-        fit = gr.Button("Fit texture", interactive=TRAIN_AVAILABLE)
-        saved = gr.File(label="Texture file (reuse with `artgan texture FILE.npy`)")
+    learn_panel(LEARN, lib, [texture, morph_to, gallery], lambda name: refreshed(lib, name))
 
     @user_errors
     def run_generate(texture, width, height, seed, tile, morph_to, morph):
@@ -100,36 +99,6 @@ def build_tab(lib: TextureLibrary | None = None) -> None:
             path = save_png(img, Path(tmp) / f"{texture}_{w}x{h}_seed{whole(seed, 'seed')}.png")
             yield fit_long_side(img, DISPLAY_SIDE), preview_2x2, str(path)
 
-    @user_errors
-    def run_fit(example, name, steps, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
-        if not TRAIN_AVAILABLE:
-            raise gr.Error(TRAIN_HINT)
-        if not example:
-            raise gr.Error("upload a texture image first")
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", name or ""):
-            raise gr.Error("name the texture with 1–40 letters, digits, '-' or '_'")
-        if name in lib.textures and not lib.get(name).label.endswith("(fitted)"):
-            raise gr.Error(f"{name!r} is a shipped texture; choose another name")
-        from artgan.texture.fit import fit_texture
-        from artgan.texture.pipeline import save_fitted
-
-        example_u8 = read_image(example)
-        last = None
-        for last in fit_texture(lib, example_u8, steps=int(steps)):
-            progress((last.step, last.steps), desc="fitting the texture")
-            if last.preview is not None:
-                yield last.preview, gr.update(), gr.update(), gr.update(), gr.update()
-        path = save_fitted(lib.user_dir, name, last.params, example_u8)
-        lib.add_file(path)
-        new = texture_choices(lib)
-        yield (
-            last.preview,
-            gr.update(choices=new, value=name),
-            gr.update(choices=[("(none)", "")] + new),
-            gallery_items(lib),
-            str(path),
-        )
-
     def pick_from_gallery(evt: gr.SelectData) -> str:
         return with_thumbnails(lib)[evt.index].id
 
@@ -140,11 +109,4 @@ def build_tab(lib: TextureLibrary | None = None) -> None:
         [texture, width, height, seed, tile, morph_to, morph],
         [result, tiled, download],
         api_name="texture",
-    )
-    fit.click(
-        run_fit,
-        [example, name, steps],
-        [preview, texture, morph_to, gallery, saved],
-        api_name="fit_texture",
-        concurrency_limit=1,
     )

@@ -1,5 +1,13 @@
 """Video: stylize a clip frame by frame, steady it with optical flow, keep its sound."""
 
-# Temporal smoothing by default (0 = per-frame, 1 = strongest): 0.95 keeps the flicker of both
-# benchmark clips at ≤ 50 % of per-frame with the shipped fast network (BENCHMARKS.md, Video).
-DEFAULT_STABILIZE = 0.95
+from artgan.capability import AppContext, Capability
+from artgan.video.commands import add_commands
+
+
+def build_tab(app: AppContext) -> None:
+    from artgan.video import ui  # gradio loads only when the app builds its tabs
+
+    ui.build_tab(app)
+
+
+CAPABILITY = Capability("video", "Video", build_tab, add_commands)

@@ -8,7 +8,7 @@ stabiliser → encoder, so memory stays flat however long the clip is.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -20,15 +20,10 @@ from artgan.errors import ArtganError, StyleError, VideoError
 from artgan.runtime.images import from_nchw, pad_to_multiple, resize_u8, to_nchw
 from artgan.runtime.sessions import parallel_workers
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix
-from artgan.video import DEFAULT_STABILIZE
 from artgan.video.media import Limits, Mp4Writer, VideoInfo, probe, read_frames
-from artgan.video.temporal import Stabilizer
+from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer
 
 BATCH = 4  # frames per ORT call: 11 % less time per frame at 480p on an idle 2-core CPU (BENCHMARKS.md)
-
-
-class VideoCancelled(ArtganError):
-    """The user stopped the job; no output file is left behind."""
 
 
 @dataclass(frozen=True)
@@ -179,26 +174,3 @@ def iter_stylize_video(
     return VideoResult(
         Path(dst), done, float(info.fps), info.out_width, info.out_height, has_audio, stabilizer.cuts, info.notes
     )
-
-
-def stylize_video(
-    library: StyleLibrary,
-    src: str | Path,
-    dst: str | Path,
-    settings: VideoSettings,
-    progress: Callable[[Step], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> VideoResult:
-    """Blocking form: `progress` sees every Step (the first carries the preview frame);
-    `cancel` returning True stops the job and raises VideoCancelled."""
-    steps = iter_stylize_video(library, src, dst, settings)
-    try:
-        while True:
-            step = next(steps)
-            if progress:
-                progress(step)
-            if cancel and cancel():
-                steps.close()
-                raise VideoCancelled(f"cancelled after {step.done} of {step.total} frames")
-    except StopIteration as stop:
-        return stop.value

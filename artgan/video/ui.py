@@ -13,13 +13,13 @@ from pathlib import Path
 
 import gradio as gr
 
+from artgan.capability import AppContext
 from artgan.errors import ArtganError
-from artgan.stylize.pipeline import StyleLibrary
 from artgan.stylize.ui import blend_weights, style_choices
 from artgan.ui import user_errors
-from artgan.video import DEFAULT_STABILIZE
 from artgan.video.media import Limits, VideoInfo, probe
 from artgan.video.pipeline import VideoSettings, iter_stylize_video
+from artgan.video.temporal import DEFAULT_STABILIZE
 
 PREVIEW_SECONDS = 2.0  # refresh the preview this often after the first frame
 
@@ -33,9 +33,9 @@ def describe(info: VideoInfo) -> str:
     return "\n".join(lines + [f"- ⚠ {note}" for note in info.notes])
 
 
-def build_tab(library: StyleLibrary, limits: Limits | None = None) -> None:
+def build_tab(app: AppContext) -> None:
     """Lay out the Video tab inside the current Blocks context and wire its events."""
-    limits = limits or Limits.from_env()
+    library, limits = app.fast_styles, Limits.from_env()
     choices = style_choices(library)
     gr.Markdown(
         f"Clips up to {limits.max_seconds:g} s and {limits.max_side} px on the long side are processed as they are; "

@@ -1,4 +1,4 @@
-"""Fit a new texture to one uploaded image in minutes: only its global code and wave vectors.
+"""Learn a new texture from one uploaded image in minutes: only its global code and wave vectors.
 
 The shipped generator body stays frozen (its weights are read back from the ONNX file, one
 source of truth); a texture is G + 2P numbers, so optimising them with a Gram-matrix loss
@@ -41,7 +41,7 @@ def body_from_onnx(lib: TextureLibrary) -> tuple[TextureConfig, FastTextureBody]
 
 
 @dataclass
-class FitProgress:
+class LearnProgress:
     step: int
     steps: int
     loss: float
@@ -76,15 +76,15 @@ def prepared(example_u8: np.ndarray, short_side: int, crop: int) -> torch.Tensor
     return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float() / 255
 
 
-def fit_texture(
+def learn_texture(
     lib: TextureLibrary,
     example_u8: np.ndarray,
     steps: int = 200,
     crop: int = 96,
     preview_every: int = 25,
     seed: int = 0,
-) -> Iterator[FitProgress]:
-    """Yield progress while fitting a texture to `example_u8`; the last one is final.
+) -> Iterator[LearnProgress]:
+    """Yield progress while learning a texture from `example_u8`; the last one is final.
 
     Starts from the shipped texture whose samples are closest in Gram distance.
     """
@@ -119,4 +119,4 @@ def fit_texture(
             with torch.no_grad():
                 img = render(params, 1, 256, fixed.manual_seed(seed))[0]
             preview = (img.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-        yield FitProgress(step, steps, float(loss.detach()), preview, params.detach().numpy().copy())
+        yield LearnProgress(step, steps, float(loss.detach()), preview, params.detach().numpy().copy())

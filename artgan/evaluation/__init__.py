@@ -1,0 +1,1 @@
+"""Measurements used by bench/ and tests/ only: the app and the CLI never import them."""
