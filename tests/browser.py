@@ -42,11 +42,11 @@ def find_chromium(chromium) -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def launch(playwright):
-    """A headless Chromium; skip (or fail, when CI requires one) if there is none."""
+def launch(playwright, *flags: str):
+    """A headless Chromium with extra command-line `flags`; skip (or fail, when CI requires one) if there is none."""
     path = find_chromium(playwright.chromium)
     if path is None:
         if os.environ.get("ARTGAN_REQUIRE_BROWSER") == "1":
             pytest.fail(HOW_TO_GET_ONE)
         pytest.skip(HOW_TO_GET_ONE)
-    return playwright.chromium.launch(executable_path=path, args=ARGS)
+    return playwright.chromium.launch(executable_path=path, args=ARGS + list(flags))

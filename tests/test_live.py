@@ -14,8 +14,8 @@ import pytest
 from artgan.errors import StyleError
 from artgan.live.pipeline import LiveSession, LiveSettings
 from artgan.runtime.images import read_image
+from tests.browser import launch
 from tests.conftest import ROOT, WEIGHTS
-from tests.test_app import CHROMIUM, CHROMIUM_ARGS
 from tests.video_clips import pan, photo, write_y4m
 
 SHOTS = ROOT / "tests" / "artifacts" / "walk"
@@ -123,10 +123,6 @@ def test_live_paints_without_torch():
 
 
 # --- in a real browser ------------------------------------------------------------------------
-
-
-def launch(p, *flags: str):
-    return p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + list(flags))
 
 
 def open_live(context, app_url):

@@ -63,6 +63,25 @@ def test_resume_can_add_the_adversarial_term(tiny_run, tmp_path):
     assert state["step"] == 5 and state["config"]["adversarial_weight"] == 0.1 and "disc" in state
 
 
+def test_resume_can_change_the_recipe_but_not_the_network(tiny_run, tmp_path):
+    """The loss network, its layers and weights and the learning rate change on --resume; the
+    network's shape stays the checkpoint's (here against a --channels asking for another)."""
+    root, styles, out, _ = tiny_run
+    run = tmp_path / "vgg"
+    run.mkdir()
+    shutil.copy(out / "last.pt", run / "last.pt")
+    args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
+    recipe = ["--feature-net", "vgg19", "--style-layers", "0,3", "--style-layer-weights", "2e-6,3e-10"]
+    recipe += ["--content-layers", "4", "--lr", "0.0004", "--channels", "8,8,8"]
+    assert main([*args, "--steps", "4", "--resume", *recipe]) == 0
+    state = torch.load(run / "last.pt", weights_only=False)
+    cfg = state["config"]
+    assert state["step"] == 4 and cfg["feature_net"] == "vgg19" and list(cfg["channels"]) == [4, 8, 8]
+    assert list(cfg["style_layers"]) == [0, 3] and list(cfg["style_layer_weights"]) == [2e-6, 3e-10]
+    assert list(cfg["content_layers"]) == [4] and cfg["lr"] == 0.0004
+    assert state["optimizer"]["param_groups"][0]["lr"] == 0.0004
+
+
 def test_training_writes_checkpoint_and_samples(tiny_run):
     _, _, out, first = tiny_run
     assert first["step"] == 2 and list(first["config"]["styles"]) == ["starry_night", "the_scream"]

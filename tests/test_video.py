@@ -224,7 +224,8 @@ def test_browser_preview_comes_first_and_cancel_stops(app_url, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     from tests.browser import launch
 
-    long_clip = write_clip(tmp_path / "long.mp4", pan(photo(), 240, (160, 96), step=0.5), 24, audio=False)
+    # long enough that an idle machine is still painting it when Cancel lands (240 small frames took < 3 s)
+    long_clip = write_clip(tmp_path / "long.mp4", pan(photo(), 960, (320, 192), step=0.25), 24, audio=False)
     with sync_api.sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
@@ -235,7 +236,7 @@ def test_browser_preview_comes_first_and_cancel_stops(app_url, tmp_path):
         page.get_by_role("button", name="Stylize video").click()
         page.locator("#video-preview img").wait_for(timeout=60_000)
         assert page.locator("#video-result video").count() == 0  # the preview arrives before the clip is done
-        page.get_by_text(re.compile(r"\d+/240 frames")).first.wait_for(timeout=10_000)  # progress counts frames
+        page.get_by_text(re.compile(r"\d+/960 frames")).first.wait_for(timeout=10_000)  # progress counts frames
         page.get_by_role("button", name="Cancel").click()
         page.wait_for_timeout(3000)
         assert page.locator("#video-result video").count() == 0

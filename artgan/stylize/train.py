@@ -28,9 +28,11 @@ from artgan.training import (
     accumulate,
     add_common_arguments,
     add_data_arguments,
+    discriminator_update,
     fit,
     frozen,
     load_checkpoint,
+    resume_state,
     save_grid,
     start_session,
     to_tensor,
@@ -155,24 +157,19 @@ class StylizeTrainer:
         return meter.result()
 
     def discriminator_step(self, micro: list, meter: LossMeter) -> list[torch.Tensor] | None:
-        """One discriminator update on output patches against painting patches. Without
-        accumulation the stylized batch is kept for the generator's update (one forward)."""
-        keep = len(micro) == 1
-        d_loss_fn = gan_losses(self.cfg.gan_loss)[0]
-        size, outs = self.adv_size, []
-        self.opt_d.zero()
-        for x, idx in accumulate(micro, [self.disc_ddp]):
-            with self.session.autocast():
-                with torch.set_grad_enabled(keep):
-                    out = self.model(x, idx)
-                fake = random_patches(out.detach(), size, out.shape[0])
-                real = torch.cat([random_patches(self.paintings[int(i)], size, 1) for i in idx])
-                d_loss = d_loss_fn(self.disc_ddp(real, idx), self.disc_ddp(fake, idx))
-            self.opt_d.backward(d_loss / len(micro))
-            meter.add({"adv_d": d_loss})
-            outs.append(out)
-        self.opt_d.step()
-        return outs if keep else None
+        """One discriminator update on output patches against patches of each crop's painting."""
+        d_loss_fn, size = gan_losses(self.cfg.gan_loss)[0], self.adv_size
+
+        def d_loss(batch, out: torch.Tensor) -> torch.Tensor:
+            idx = batch[1]
+            real = torch.cat([random_patches(self.paintings[int(i)], size, 1) for i in idx])
+            fake = random_patches(out, size, out.shape[0])
+            return d_loss_fn(self.disc_ddp(real, idx), self.disc_ddp(fake, idx))
+
+        def generate(batch) -> torch.Tensor:
+            return self.model(*batch)
+
+        return discriminator_update(self.session, self.opt_d, self.disc_ddp, micro, meter, "adv_d", generate, d_loss)
 
     def state(self) -> dict:
         state = {
@@ -311,8 +308,7 @@ def run(args: argparse.Namespace) -> Path:
     style_files = style_files_from(args.styles, [s.strip() for s in args.style_names.split(",") if s.strip()])
     train_files, test_files = train_test_files([args.content], args.max_images, args.holdout)
     cfg = config_from(args, style_files)
-    last = Path(args.out) / "last.pt"
-    state = load_checkpoint(last) if args.resume and last.exists() else None
+    state = resume_state(args)
     if state is not None:
         cfg = replace(StylizeConfig.from_dict(state["config"]), **recipe_overrides(args))
         style_files = style_files_from(args.styles, cfg.styles)  # the checkpoint's styles, in its order
