@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.app_process import free_port, wait_until_served  # noqa: E402
-from tests.test_app import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser import ARGS, HOW_TO_GET_ONE, find_chromium  # noqa: E402
 from tests.video_clips import pan, photo, write_y4m  # noqa: E402
 
 CAMERA = (640, 480)
@@ -212,9 +212,11 @@ def main() -> None:
             raise SystemExit((work / "app.log").read_text())
         fake = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake + [f"--use-file-for-fake-video-capture={camera}"]
-            )
+            chromium = find_chromium(pw.chromium)
+            if chromium is None:
+                raise SystemExit(HOW_TO_GET_ONE)
+            flags = ARGS + fake + [f"--use-file-for-fake-video-capture={camera}"]
+            browser = pw.chromium.launch(executable_path=chromium, args=flags)
             page = browser.new_page(viewport={"width": 1280, "height": 1100})
             page.goto(url)
             page.get_by_role("tab", name="Live").click()
