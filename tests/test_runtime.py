@@ -100,3 +100,18 @@ def test_manifest_records_training_and_export_facts():
         for style in entry.get("styles", []):
             assert sha256_of(WEIGHTS / style["params"]) == style["params_sha256"]
             assert (WEIGHTS / style["thumbnail"]).exists()
+
+
+@pytest.mark.parametrize(("setting", "spins"), [(None, True), ("1", True), ("0", False)])
+def test_ort_spinning_is_switched_off_only_on_request(monkeypatch, setting, spins):
+    """ARTGAN_ORT_SPIN=0 stops idle ONNX Runtime threads spinning (for a CPU shared with other work)."""
+    if setting is None:
+        monkeypatch.delenv("ARTGAN_ORT_SPIN", raising=False)
+    else:
+        monkeypatch.setenv("ARTGAN_ORT_SPIN", setting)
+    opts = sessions.session_options()
+    try:
+        value = opts.get_session_config_entry("session.intra_op.allow_spinning")
+    except RuntimeError:  # not set: ONNX Runtime's default, which spins
+        value = "1"
+    assert (value == "1") == spins

@@ -69,6 +69,8 @@ def session_options(threads: int | None = None) -> ort.SessionOptions:
     opts.intra_op_num_threads = int(os.environ.get("ARTGAN_THREADS", "0")) if threads is None else threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3  # errors only: no warnings about unused initialisers
+    if os.environ.get("ARTGAN_ORT_SPIN", "1") == "0":
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return opts
 
 
