@@ -45,6 +45,16 @@ def test_frames_are_painted_at_the_chosen_size(fast_library, clip):
     assert np.abs(out.astype(int) - small).mean() > 20  # painted, not the camera echoed
 
 
+def test_live_runs_its_own_session_whose_threads_do_not_spin(fast_library, clip):
+    """A stream is a steady load: its ONNX Runtime threads sleep between frames (BENCHMARKS, Live)."""
+    from artgan.runtime import sessions
+
+    LiveSession(fast_library)(clip[0], LiveSettings({"starry_night": 1.0}))
+    key = (str(fast_library.model_path), sessions.requested_device(), None, False)
+    opts = sessions._sessions[key].get_session_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_steadiness_carries_the_previous_output_and_says_what_it_cost(fast_library, clip):
     steady, per_frame = LiveSession(fast_library), LiveSession(fast_library)
     on = LiveSettings({"starry_night": 1.0}, steady=True)

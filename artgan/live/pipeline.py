@@ -108,7 +108,9 @@ class LiveSession:
         """The Stylize tab's order: network → keep colours → strength."""
         if settings.strength == 0.0:
             return frame_u8
-        painted = run_network(self.library, frame_u8, self.library.blend(settings.styles))[0]
+        # no spinning: a stream is a steady load, and spinning threads between its frames would
+        # take the CPU from other users' requests and, beside a local browser, from the browser
+        painted = run_network(self.library, frame_u8, self.library.blend(settings.styles), spin=False)[0]
         if settings.keep_colors:
             painted = keep_colors(painted, frame_u8)
         return mix(painted, frame_u8, settings.strength)

@@ -92,5 +92,5 @@ class VectorLibrary:
             raise self.error(f"unknown {self.noun} {item_id!r}; choose from: {', '.join(self.items)}")
         return self.items[item_id]
 
-    def session(self, threads: int | None = None):
-        return get_session(self.model_path, threads=threads)
+    def session(self, threads: int | None = None, spin: bool | None = None):
+        return get_session(self.model_path, threads=threads, spin=spin)

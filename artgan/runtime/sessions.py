@@ -63,25 +63,30 @@ def providers(device: str | None = None) -> list[str]:
     return [CPU]
 
 
-def session_options(threads: int | None = None) -> ort.SessionOptions:
-    """`threads` None: ARTGAN_THREADS, else 0 (ORT uses all cores)."""
+def session_options(threads: int | None = None, spin: bool | None = None) -> ort.SessionOptions:
+    """`threads` None: ARTGAN_THREADS, else 0 (ORT uses all cores). `spin` None: ARTGAN_ORT_SPIN
+    (default on); off, idle ORT threads sleep: slower single runs, CPU left to other work."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = int(os.environ.get("ARTGAN_THREADS", "0")) if threads is None else threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3  # errors only: no warnings about unused initialisers
-    if os.environ.get("ARTGAN_ORT_SPIN", "1") == "0":
+    if spin is None:
+        spin = os.environ.get("ARTGAN_ORT_SPIN", "1") != "0"
+    if not spin:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return opts
 
 
-def get_session(path: Path, device: str | None = None, threads: int | None = None) -> ort.InferenceSession:
-    """A cached session per (model file, device, threads); `run` is thread-safe, so it is shared."""
+def get_session(
+    path: Path, device: str | None = None, threads: int | None = None, spin: bool | None = None
+) -> ort.InferenceSession:
+    """A cached session per (model file, device, threads, spin); `run` is thread-safe, so it is shared."""
     device = device or requested_device()
-    key = (str(path), device, threads)
+    key = (str(path), device, threads, spin)
     with _lock:
         if key not in _sessions:
             try:
-                sess = ort.InferenceSession(str(path), session_options(threads), providers=providers(device))
+                sess = ort.InferenceSession(str(path), session_options(threads, spin), providers=providers(device))
             except ort.capi.onnxruntime_pybind11_state.Fail as exc:
                 raise ArtganError(f"ONNX Runtime cannot load {Path(path).name}: {exc}") from exc
             if device == "cuda" and sess.get_providers()[0] != CUDA:

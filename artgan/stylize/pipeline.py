@@ -108,15 +108,20 @@ def network_feeds(x: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None
 
 
 def run_network(
-    library: StyleLibrary, img_u8: np.ndarray, style_vec: np.ndarray, stats: np.ndarray | None = None
+    library: StyleLibrary,
+    img_u8: np.ndarray,
+    style_vec: np.ndarray,
+    stats: np.ndarray | None = None,
+    spin: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One pass at the image's own size (reflect-padded to the stride).
 
     With `stats`, every normalisation layer uses them instead of the image's own.
+    `spin`: ONNX Runtime's idle threads spin (see `session_options`).
     Returns the stylized image and the statistics used.
     """
     x, (h, w) = pad_to_multiple(to_nchw(img_u8), library.stride)
-    out, used = library.session().run(None, network_feeds(x, style_vec, stats))
+    out, used = library.session(spin=spin).run(None, network_feeds(x, style_vec, stats))
     return from_nchw(out[:, :, :h, :w]), used[0]
 
 
