@@ -27,6 +27,17 @@ NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 PREVIEW = "preview.png"
 
 
+@dataclass
+class LearnProgress:
+    """One step of learning a style or texture; the last one carries the result."""
+
+    step: int
+    steps: int
+    loss: float
+    preview: np.ndarray | None  # HWC uint8, on preview steps
+    params: np.ndarray  # the vector learned so far
+
+
 @dataclass(frozen=True)
 class Learner:
     """How one capability learns: its noun, what the user uploads, and the torch-side loop."""
@@ -36,8 +47,8 @@ class Learner:
     steps: int  # default number of steps
     minutes: str  # how long the default takes, for the help text
     user_dir: Callable[[], Path]  # where learned files go by default
-    # (args, upload) → progress with .step .steps .loss .preview .params; imports torch itself
-    learn: Callable[[argparse.Namespace, np.ndarray], Iterator[Any]]
+    # (args, upload) → progress; imports torch itself
+    learn: Callable[[argparse.Namespace, np.ndarray], Iterator[LearnProgress]]
     aliases: tuple[str, ...] = ()
 
 

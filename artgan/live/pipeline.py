@@ -12,14 +12,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from artgan.errors import StyleError
 from artgan.live import DEFAULT_SIZE, SIZES
 from artgan.runtime.images import ensure_rgb_u8
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix, run_network
-from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer
+from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer, shrink
 
 FPS_WINDOW = 2.0  # seconds of delivered frames the fps readout averages over
 SLOW_FPS = 3.0  # below this, after the first seconds, the readout says the stream is slow
@@ -57,16 +56,6 @@ class FrameStats:
     @property
     def slow(self) -> bool:
         return self.frames > 10 and self.fps < SLOW_FPS
-
-
-def shrink(img_u8: np.ndarray, long_side: int) -> np.ndarray:
-    """Downscale to `long_side` (never up) by area averaging: the runtime's Lanczos resize took
-    13 % of the app's CPU time for 640→320 px camera frames (py-spy, 10 s of streaming)."""
-    h, w = img_u8.shape[:2]
-    if max(h, w) <= long_side:
-        return img_u8
-    s = long_side / max(h, w)
-    return cv2.resize(img_u8, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
 class LiveSession:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from onnx import numpy_helper
 
 from artgan.errors import WeightsError
 from artgan.features.networks import build_feature_net
+from artgan.learning import LearnProgress
 from artgan.losses.style import gram
 from artgan.nets.blocks import kernel_from_phases
 from artgan.runtime.images import resize_u8
@@ -88,15 +88,6 @@ def resized(img_u8: np.ndarray, long_side: int) -> np.ndarray:
     h, w = img_u8.shape[:2]
     s = long_side / max(h, w)
     return resize_u8(img_u8, max(1, round(w * s)), max(1, round(h * s)))
-
-
-@dataclass
-class LearnProgress:
-    step: int
-    steps: int
-    loss: float
-    preview: np.ndarray | None  # HWC uint8, on preview steps
-    params: np.ndarray  # the style vector so far
 
 
 def learn_style(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import onnx
@@ -18,6 +17,7 @@ import torch
 from onnx import numpy_helper
 
 from artgan.features.networks import build_feature_net
+from artgan.learning import LearnProgress
 from artgan.losses.style import gram, gram_style_loss
 from artgan.runtime.images import resize_u8
 from artgan.texture.config import TextureConfig
@@ -38,15 +38,6 @@ def body_from_onnx(lib: TextureLibrary) -> tuple[TextureConfig, FastTextureBody]
     }
     body.load_state_dict(state, strict=True)
     return cfg, body.eval().requires_grad_(False)
-
-
-@dataclass
-class LearnProgress:
-    step: int
-    steps: int
-    loss: float
-    preview: np.ndarray | None  # HWC uint8, on preview steps
-    params: np.ndarray  # the texture so far: [G + 2P]
 
 
 class Renderer:

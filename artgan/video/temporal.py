@@ -77,7 +77,9 @@ def is_cut(cur_gray: np.ndarray, prev_gray: np.ndarray) -> bool:
     return float(np.abs(a - b).mean()) > CUT_MEAN_DIFF
 
 
-def _fit(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+def shrink(img_u8: np.ndarray, long_side: int) -> np.ndarray:
+    """Downscale to `long_side` (never up) by area averaging: fast, and no ringing for the flow
+    (Lanczos took 13 % of the Live tab's CPU on 640→320 px camera frames, py-spy)."""
     h, w = img_u8.shape[:2]
     if max(h, w) <= long_side:
         return img_u8
@@ -138,7 +140,7 @@ class Stabilizer:
 
     def __call__(self, frame_u8: np.ndarray, stylized_u8: np.ndarray) -> np.ndarray:
         h, w = frame_u8.shape[:2]
-        small = _fit(frame_u8, FLOW_SIDE)
+        small = shrink(frame_u8, FLOW_SIDE)
         cur = gray(small)
         prev, self.prev = self.prev, (small, cur)
         if self.strength == 0 or prev is None or is_cut(cur, prev[1]):
