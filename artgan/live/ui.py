@@ -21,7 +21,7 @@ from artgan.errors import ArtganError
 from artgan.live import DEFAULT_SIZE, SIZES
 from artgan.live.pipeline import FrameStats, LiveSession, LiveSettings
 from artgan.stylize.pipeline import StyleLibrary
-from artgan.stylize.ui import blend_weights, style_choices
+from artgan.stylize.ui import blend_weights, style_choices, style_picker
 from artgan.ui import user_errors
 
 # s between frames the browser sends (25/s at most); the server paints the newest, drops the rest
@@ -128,10 +128,7 @@ def build_tab(fast_library: StyleLibrary) -> None:
             elem_id="live-camera",
         )
         painted = LiveFrame(label="Painted, live", height=HEIGHT, interactive=False, elem_id="live-result")
-    with gr.Row():
-        style = gr.Dropdown(choices, value=choices[0][1], label="Style")
-        blend_with = gr.Dropdown(choices, value=[], multiselect=True, label="Blend with (one or more)")
-        blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
+    style, blend_with, blend = style_picker(choices)
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = the camera)")
         size = gr.Radio(list(SIZES), value=DEFAULT_SIZE, label="Size (long side, px)", elem_id="live-size")

@@ -28,6 +28,15 @@ def style_choices(library: StyleLibrary) -> list[tuple[str, str]]:
     return [(s.label, s.id) for s in library.styles.values()]
 
 
+def style_picker(choices: list[tuple[str, str]]) -> tuple[gr.Dropdown, gr.Dropdown, gr.Slider]:
+    """The row every painting tab shares: a style, others to blend with, and how much of them."""
+    with gr.Row():
+        style = gr.Dropdown(choices, value=choices[0][1], label="Style")
+        blend_with = gr.Dropdown(choices, value=[], multiselect=True, label="Blend with (one or more)")
+        blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
+    return style, blend_with, blend
+
+
 def gallery_items(library: StyleLibrary) -> list[tuple[str, str]]:
     return [(str(s.thumbnail), s.label) for s in library.styles.values() if s.thumbnail]
 
@@ -64,10 +73,7 @@ def build_tab(app: AppContext) -> None:
         allow_preview=False,
         elem_id="stylize-gallery",
     )
-    with gr.Row():
-        style = gr.Dropdown(choices, value=choices[0][1], label="Style")
-        blend_with = gr.Dropdown(choices, value=[], multiselect=True, label="Blend with (one or more)")
-        blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
+    style, blend_with, blend = style_picker(choices)
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = photo)")
         brush = gr.Slider(0.25, 4, value=1.0, step=0.25, label="Brush scale (bigger = larger strokes)")

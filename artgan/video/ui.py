@@ -15,7 +15,7 @@ import gradio as gr
 
 from artgan.capability import AppContext
 from artgan.errors import ArtganError
-from artgan.stylize.ui import blend_weights, style_choices
+from artgan.stylize.ui import blend_weights, style_choices, style_picker
 from artgan.ui import user_errors
 from artgan.video.media import Limits, VideoInfo, probe
 from artgan.video.pipeline import VideoSettings, iter_stylize_video
@@ -48,10 +48,7 @@ def build_tab(app: AppContext) -> None:
                 type="numpy", label="Preview (first stylized frame)", interactive=False, elem_id="video-preview"
             )
             result = gr.Video(label="Stylized", interactive=False, elem_id="video-result")
-    with gr.Row():
-        style = gr.Dropdown(choices, value=choices[0][1], label="Style")
-        blend_with = gr.Dropdown(choices, value=[], multiselect=True, label="Blend with (one or more)")
-        blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Blend amount")
+    style, blend_with, blend = style_picker(choices)
     with gr.Row():
         strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength (0 = the clip)")
         stabilize = gr.Slider(0, 1, value=DEFAULT_STABILIZE, step=0.05, label="Stabilisation (0 = per-frame, flickers)")
