@@ -63,6 +63,11 @@ def providers(device: str | None = None) -> list[str]:
     return [CPU]
 
 
+def default_spin() -> bool:
+    """ARTGAN_ORT_SPIN (default on): whether idle ONNX Runtime threads spin."""
+    return os.environ.get("ARTGAN_ORT_SPIN", "1") != "0"
+
+
 def session_options(threads: int | None = None, spin: bool | None = None) -> ort.SessionOptions:
     """`threads` None: ARTGAN_THREADS, else 0 (ORT uses all cores). `spin` None: ARTGAN_ORT_SPIN
     (default on); off, idle ORT threads sleep: slower single runs, CPU left to other work."""
@@ -70,9 +75,7 @@ def session_options(threads: int | None = None, spin: bool | None = None) -> ort
     opts.intra_op_num_threads = int(os.environ.get("ARTGAN_THREADS", "0")) if threads is None else threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3  # errors only: no warnings about unused initialisers
-    if spin is None:
-        spin = os.environ.get("ARTGAN_ORT_SPIN", "1") != "0"
-    if not spin:
+    if not (default_spin() if spin is None else spin):
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return opts
 
@@ -82,6 +85,7 @@ def get_session(
 ) -> ort.InferenceSession:
     """A cached session per (model file, device, threads, spin); `run` is thread-safe, so it is shared."""
     device = device or requested_device()
+    spin = default_spin() if spin is None else spin  # one session whether spinning was asked for or set
     key = (str(path), device, threads, spin)
     with _lock:
         if key not in _sessions:

@@ -275,8 +275,18 @@ def style_files_from(folder: str, names: list[str] | tuple[str, ...] = ()) -> li
     return files
 
 
-RECIPE = ("feature_net", "style_weight", "content_weight", "tv_weight", "adversarial_weight", "gan_loss")
-RECIPE += ("crop", "style_size", "batch_size", "lr")
+RECIPE = (
+    "feature_net",
+    "style_weight",
+    "content_weight",
+    "tv_weight",
+    "adversarial_weight",
+    "gan_loss",
+    "crop",
+    "style_size",
+    "batch_size",
+    "lr",
+)
 LAYER_LISTS = {"style_layers": int, "style_layer_weights": float, "content_layers": int}
 
 
