@@ -13,7 +13,7 @@ from PIL import Image
 from artgan.errors import WeightsError
 from artgan.features.networks import PROVENANCE
 from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, sha256_of
-from artgan.stylize.model import STRIDE, SharedStatsGraph, StyleTransferNet
+from artgan.stylize.model import SharedStatsGraph, StyleTransferNet
 from artgan.stylize.train import load_model
 from export.manifest import UNRECORDED, base_entry, ship_checkpoint, write_entry
 from export.onnx_export import export_onnx
@@ -59,14 +59,14 @@ def export_network(net: StyleTransferNet, path: Path) -> float:
         input_names=INPUTS,
         output_names=["stylized", "norm_stats_used"],
         dynamic_shapes={
-            "image": {0: batch, 2: STRIDE * h, 3: STRIDE * w},
+            "image": {0: batch, 2: net.stride * h, 3: net.stride * w},
             "style": {0: batch},
             "norm_stats": {0: batch},
             "stats_weight": {0: batch},
         },
         parity_inputs=[
-            (torch.rand(1, 3, 132, 200), style, stats, zero),
-            (torch.rand(1, 3, 100, 48), style, stats, one),
+            (torch.rand(1, 3, 136, 200), style, stats, zero),
+            (torch.rand(1, 3, 104, 48), style, stats, one),
             (torch.rand(2, 3, 256, 96), style.expand(2, -1), stats.expand(2, -1), torch.full((2, 1), 0.5)),
         ],
     )
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> Path:
                 "shape": ["N", 3, "H", "W"],
                 "dtype": "float32",
                 "range": [0, 1],
-                "note": f"H and W multiples of {STRIDE} (the pipeline reflect-pads)",
+                "note": f"H and W multiples of {net.stride} (the pipeline reflect-pads)",
             },
             {
                 "name": "style",
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> Path:
             },
         ],
         "outputs": [{"name": "stylized", "shape": ["N", 3, "H", "W"], "dtype": "float32", "range": [0, 1]}],
-        "stride": STRIDE,
+        "stride": net.stride,
         "style_dim": net.num_style_params,
         "config": cfg.to_dict(),
         "licence": "Apache-2.0 (network weights); paintings public domain",

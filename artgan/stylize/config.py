@@ -16,6 +16,10 @@ class StylizeConfig:
     # first and last conv kernels: a 9×9 head costs 8× a 3×3 one on CPU (measured) for
     # no visible gain, while the 9×9 input conv gives the receptive field for strokes
     kernels: tuple[int, int] = (9, 3)
+    # optional ⅛-scale stage beside the ¼-scale trunk (channels, residual blocks; 0 = none):
+    # its receptive field reaches painting-sized shapes, at ⅛ scale it costs little
+    coarse_channels: int = 0
+    coarse_blocks: int = 0
     styles: tuple[str, ...] = ()
     # feature network and layers (indices of the feature net's stages)
     feature_net: str = "efficientnet_lite0"

@@ -26,7 +26,7 @@ from artgan.nets.blocks import kernel_from_phases
 from artgan.runtime.images import resize_u8
 from artgan.runtime.sessions import get_session
 from artgan.stylize.config import StylizeConfig
-from artgan.stylize.model import StyleTransferNet
+from artgan.stylize.model import StyleTransferNet, network
 from artgan.stylize.pipeline import StyleLibrary, network_feeds
 from artgan.stylize.train import style_losses
 
@@ -40,7 +40,7 @@ def network_from_onnx(library: StyleLibrary) -> tuple[StylizeConfig, StyleTransf
     against ONNX Runtime guards the mapping.
     """
     cfg = StylizeConfig.from_dict(library.entry["config"])
-    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch).eval().requires_grad_(False)
+    net = network(cfg).eval().requires_grad_(False)
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     nodes = folded_convs(library.model_path)
     if len(nodes) != len(convs):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from artgan.nets.blocks import ConditionalInstanceNorm, ReflectConv, UpsampleConv
 from artgan.stylize.config import StylizeConfig
 
 STRIDE = 4  # two stride-2 convs: inputs must be a multiple of this (the pipeline pads)
+COARSE_STRIDE = 8  # …and of this with the ⅛-scale stage
 # johnson: Johnson et al.'s layout, slimmed (full-resolution 9×9 input conv and 3×3 output conv);
 # fast: a stride-2 input conv and nearest-upsample + plain 3×3 head, so only the head runs at full size
 ARCHS = ("johnson", "fast")
@@ -46,6 +48,7 @@ class StyleTransferNet(nn.Module):
         res_blocks: int = 3,
         kernels: tuple[int, int] = (9, 3),
         arch: str = "johnson",
+        coarse: tuple[int, int] = (0, 0),
     ) -> None:
         super().__init__()
         if arch not in ARCHS:
@@ -73,6 +76,19 @@ class StyleTransferNet(nn.Module):
         for _ in range(res_blocks):
             self.res.append(ConvNormAct(ReflectConv(c3, c3, 3), c3))
             self.res.append(ConvNormAct(ReflectConv(c3, c3, 3), c3, act=False))
+        # registered between trunk and decoder: module order is run order (learn.py relies on it)
+        c8, blocks8 = coarse
+        self.coarse = nn.ModuleList()
+        self.coarse_out: nn.Module | None = None
+        if blocks8 > 0:
+            self.coarse.append(ConvNormAct(ReflectConv(c3, c8, 3, stride=2), c8))
+            for _ in range(blocks8):
+                self.coarse.append(ConvNormAct(ReflectConv(c8, c8, 3), c8))
+                self.coarse.append(ConvNormAct(ReflectConv(c8, c8, 3), c8, act=False))
+            self.coarse_out = nn.Conv2d(c8, c3, 1)
+            nn.init.zeros_(self.coarse_out.weight)  # a grown network starts as the one it grew from
+            nn.init.zeros_(self.coarse_out.bias)
+        self.stride = COARSE_STRIDE if blocks8 > 0 else STRIDE
         self.up = nn.ModuleList(up)
         self.head = head
         norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
@@ -124,6 +140,12 @@ class StyleTransferNet(nn.Module):
             x = apply(unit, x)
         for a, b in zip(self.res[0::2], self.res[1::2], strict=True):
             x = x + apply(b, apply(a, x))
+        if self.coarse_out is not None:
+            y = apply(self.coarse[0], x)
+            for a, b in zip(self.coarse[1::2], self.coarse[2::2], strict=True):
+                y = y + apply(b, apply(a, y))
+            # bilinear, not nearest: a nearest ×2 of a ⅛-scale map prints 8-px blocks
+            x = x + F.interpolate(self.coarse_out(y), scale_factor=2.0, mode="bilinear", align_corners=False)
         for unit in self.up:
             x = apply(unit, x)
         return torch.sigmoid(self.head(x)), (torch.cat(used, dim=1) if used else None)
@@ -157,8 +179,41 @@ class StyleBank(nn.Module):
         return self.table(index)
 
 
+def network(cfg: StylizeConfig) -> StyleTransferNet:
+    """The network a config describes (weights freshly initialised)."""
+    return StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch, (cfg.coarse_channels, cfg.coarse_blocks))
+
+
+def norm_slices(net: StyleTransferNet) -> dict[str, slice]:
+    """Where each normalisation layer's γ/β sit in the style vector, by module name."""
+    return {
+        name: slice(net._offsets[net._norm_order[id(m)]], net._offsets[net._norm_order[id(m)] + 1])
+        for name, m in net.named_modules()
+        if isinstance(m, ConditionalInstanceNorm)
+    }
+
+
+@torch.no_grad()
+def grow(net: StyleTransferNet, bank: StyleBank, state: dict) -> list[str]:
+    """Start a larger network from a trained checkpoint: every layer both have is copied, each
+    style keeps its γ/β for those layers, new layers start as identity (the ⅛-scale stage adds
+    zero), so training resumes from the old pictures. Returns the names of the new layers."""
+    old_cfg = StylizeConfig.from_dict(state["config"])
+    old_net, old_bank = build(old_cfg)
+    old_net.load_state_dict(state["net"])
+    old_bank.load_state_dict(state["bank"])
+    missing = net.load_state_dict(old_net.state_dict(), strict=False).missing_keys
+    if old_bank.table.num_embeddings != bank.table.num_embeddings:
+        raise ValueError("growing keeps the styles: the checkpoint has a different number of styles")
+    old_slices = norm_slices(old_net)
+    for name, where in norm_slices(net).items():
+        if name in old_slices:
+            bank.table.weight[:, where] = old_bank.table.weight[:, old_slices[name]]
+    return sorted({k.rsplit(".", 2)[0] for k in missing})
+
+
 def build(cfg: StylizeConfig) -> tuple[StyleTransferNet, StyleBank]:
     """Network and its style bank, as the config describes them."""
-    net = StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch)
+    net = network(cfg)
     bank = StyleBank(max(len(cfg.styles), 1), net.identity_style())
     return net, bank

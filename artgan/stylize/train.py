@@ -18,7 +18,7 @@ from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
 from artgan.nets.discriminators import PatchDiscriminator
 from artgan.stylize.config import StylizeConfig
-from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build
+from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build, grow
 from artgan.training import (
     CropDataset,
     FixedImages,
@@ -259,6 +259,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3 (fast: c1,c2)")
     p.add_argument("--kernels", default="9,3", help="input and output conv kernels (fast: 5,3)")
     p.add_argument("--res-blocks", type=int, default=d.res_blocks, help="residual blocks at 1/4 scale")
+    p.add_argument(
+        "--coarse",
+        default="0,0",
+        help="channels,blocks of an optional 1/8-scale stage (larger shapes; 0,0 = none), e.g. 128,2",
+    )
+    p.add_argument(
+        "--init-from",
+        default=None,
+        help="start from this checkpoint's weights and styles, grown to the shape given here "
+        "(new layers start as identity); a fresh optimiser and step count",
+    )
 
 
 def style_files_from(folder: str, names: list[str] | tuple[str, ...] = ()) -> list[Path]:
@@ -307,6 +318,8 @@ def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeCon
         channels=tuple(int(c) for c in args.channels.split(",")),
         kernels=tuple(int(k) for k in args.kernels.split(",")),
         res_blocks=args.res_blocks,
+        coarse_channels=int(args.coarse.split(",")[0]),
+        coarse_blocks=int(args.coarse.split(",")[1]),
         styles=tuple(p.stem for p in style_files),
         **recipe_overrides(args),
     )
@@ -319,12 +332,18 @@ def run(args: argparse.Namespace) -> Path:
     train_files, test_files = train_test_files([args.content], args.max_images, args.holdout)
     cfg = config_from(args, style_files)
     state = resume_state(args)
+    seed_state = load_checkpoint(Path(args.init_from)) if args.init_from and state is None else None
     if state is not None:
         cfg = replace(StylizeConfig.from_dict(state["config"]), **recipe_overrides(args))
-        style_files = style_files_from(args.styles, cfg.styles)  # the checkpoint's styles, in its order
+    elif seed_state is not None:
+        cfg = replace(cfg, styles=tuple(seed_state["config"]["styles"]))
+    style_files = style_files_from(args.styles, cfg.styles)  # a checkpoint's styles, in its order
     trainer = StylizeTrainer(cfg, style_files, session)
     if state is not None:
         trainer.load(state)
+    elif seed_state is not None:
+        new = grow(trainer.net, trainer.bank, seed_state)
+        print(f"grown from {args.init_from}; new layers: {', '.join(new) or 'none'}")
     data = CropDataset(train_files, cfg.crop, cfg.batch_size, seed=args.seed, transform=StyleLabel(len(cfg.styles)))
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
     return fit(trainer, session, data, cfg.batch_size, args, lambda path: trainer.sample(preview, path), "stylize")
