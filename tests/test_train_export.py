@@ -82,6 +82,50 @@ def test_resume_can_change_the_recipe_but_not_the_network(tiny_run, tmp_path):
     assert state["optimizer"]["param_groups"][0]["lr"] == 0.0004
 
 
+def test_a_trained_network_grows_a_coarse_stage_then_exports_and_serves(tiny_run, tmp_path):
+    """--init-from + --coarse: the grown network paints exactly as its seed did (the ⅛-scale
+    stage adds zero at first), then trains, exports with stride 8 and serves any size."""
+    from dataclasses import replace
+
+    from artgan.stylize.model import build, grow
+    from artgan.stylize.train import load_model
+
+    _, styles, out, _ = tiny_run
+    run = tmp_path / "grown"
+    args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
+    assert main([*args, "--steps", "1", "--init-from", str(out / "last.pt"), "--coarse", "12,1"]) == 0
+    seed = torch.load(out / "last.pt", weights_only=False)
+    cfg, old_net, old_bank = load_model(out / "last.pt")
+    net, bank = build(replace(cfg, coarse_channels=12, coarse_blocks=1))
+    assert grow(net, bank, seed) == (["coarse.0.conv", "coarse.1.conv", "coarse.2.conv", "coarse_out"], [])
+    x, idx = torch.rand(2, 3, 40, 56), torch.tensor([1, 0])
+    with torch.no_grad():
+        assert torch.allclose(net(x, bank(idx)), old_net(x, old_bank(idx)), atol=1e-6)
+    state = torch.load(run / "last.pt", weights_only=False)
+    assert state["step"] == 1 and state["config"]["coarse_blocks"] == 1
+    assert not torch.equal(state["net"]["coarse_out.weight"], torch.zeros_like(state["net"]["coarse_out.weight"]))
+    weights = tmp_path / "weights"
+    assert (
+        main(
+            [
+                "export",
+                "stylize",
+                "--checkpoint",
+                str(run / "last.pt"),
+                "--styles",
+                str(styles),
+                "--weights",
+                str(weights),
+            ]
+        )
+        == 0
+    )
+    entry = load_manifest(weights)["models"][0]
+    assert entry["stride"] == 8 and entry["export"]["parity_max_abs_error"] <= 1e-3
+    img = (np.random.default_rng(2).random((45, 61, 3)) * 255).astype(np.uint8)
+    assert stylize(StyleLibrary(weights), img, {"starry_night": 1}, max_side=None).shape == (45, 61, 3)
+
+
 def test_training_writes_checkpoint_and_samples(tiny_run):
     _, _, out, first = tiny_run
     assert first["step"] == 2 and list(first["config"]["styles"]) == ["starry_night", "the_scream"]

@@ -181,7 +181,9 @@ class StyleBank(nn.Module):
 
 def network(cfg: StylizeConfig) -> StyleTransferNet:
     """The network a config describes (weights freshly initialised)."""
-    return StyleTransferNet(cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch, (cfg.coarse_channels, cfg.coarse_blocks))
+    return StyleTransferNet(
+        cfg.channels, cfg.res_blocks, cfg.kernels, cfg.arch, (cfg.coarse_channels, cfg.coarse_blocks)
+    )
 
 
 def norm_slices(net: StyleTransferNet) -> dict[str, slice]:
@@ -194,22 +196,27 @@ def norm_slices(net: StyleTransferNet) -> dict[str, slice]:
 
 
 @torch.no_grad()
-def grow(net: StyleTransferNet, bank: StyleBank, state: dict) -> list[str]:
-    """Start a larger network from a trained checkpoint: every layer both have is copied, each
-    style keeps its γ/β for those layers, new layers start as identity (the ⅛-scale stage adds
-    zero), so training resumes from the old pictures. Returns the names of the new layers."""
+def grow(net: StyleTransferNet, bank: StyleBank, state: dict) -> tuple[list[str], list[str]]:
+    """Start a reshaped network from a trained checkpoint: every layer both have is copied and
+    each style keeps its γ/β for those layers; new layers start as identity (the ⅛-scale stage
+    adds zero), layers the new shape lacks (e.g. trunk blocks handed over to a ⅛-scale stage)
+    are dropped. Returns the names of the new and of the dropped layers."""
     old_cfg = StylizeConfig.from_dict(state["config"])
     old_net, old_bank = build(old_cfg)
     old_net.load_state_dict(state["net"])
     old_bank.load_state_dict(state["bank"])
-    missing = net.load_state_dict(old_net.state_dict(), strict=False).missing_keys
+    result = net.load_state_dict(old_net.state_dict(), strict=False)
     if old_bank.table.num_embeddings != bank.table.num_embeddings:
         raise ValueError("growing keeps the styles: the checkpoint has a different number of styles")
     old_slices = norm_slices(old_net)
     for name, where in norm_slices(net).items():
         if name in old_slices:
             bank.table.weight[:, where] = old_bank.table.weight[:, old_slices[name]]
-    return sorted({k.rsplit(".", 2)[0] for k in missing})
+
+    def layers(keys: list[str]) -> list[str]:
+        return sorted({k.rsplit(".", 2)[0] for k in keys})
+
+    return layers(result.missing_keys), layers(result.unexpected_keys)
 
 
 def build(cfg: StylizeConfig) -> tuple[StyleTransferNet, StyleBank]:

@@ -267,8 +267,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--init-from",
         default=None,
-        help="start from this checkpoint's weights and styles, grown to the shape given here "
-        "(new layers start as identity); a fresh optimiser and step count",
+        help="start from this checkpoint's weights and styles, reshaped to the network given here "
+        "(new layers start as identity, missing ones are dropped); a fresh optimiser and step count",
     )
 
 
@@ -342,8 +342,9 @@ def run(args: argparse.Namespace) -> Path:
     if state is not None:
         trainer.load(state)
     elif seed_state is not None:
-        new = grow(trainer.net, trainer.bank, seed_state)
-        print(f"grown from {args.init_from}; new layers: {', '.join(new) or 'none'}")
+        new, dropped = grow(trainer.net, trainer.bank, seed_state)
+        listed = {"new": ", ".join(new) or "none", "dropped": ", ".join(dropped) or "none"}
+        print(f"started from {args.init_from}; layers new: {listed['new']}; dropped: {listed['dropped']}")
     data = CropDataset(train_files, cfg.crop, cfg.batch_size, seed=args.seed, transform=StyleLabel(len(cfg.styles)))
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
     return fit(trainer, session, data, cfg.batch_size, args, lambda path: trainer.sample(preview, path), "stylize")
