@@ -48,6 +48,7 @@ def test_endpoint_errors_are_messages_not_crashes(app_url, tmp_path):
 def test_learn_style_endpoint_adds_a_style(app_url):
     from gradio_client import Client, handle_file
 
+    from artgan.runtime.manifest import load_manifest
     from tests.conftest import WEIGHTS
 
     client = Client(app_url, verbose=False)
@@ -56,7 +57,8 @@ def test_learn_style_endpoint_adds_a_style(app_url):
     )
     preview, _, _, _, vector = result
     assert vector.endswith("test_udnie_like.npy")
-    assert np.load(vector).shape == (1088,)
+    shipped = next(m for m in load_manifest(WEIGHTS)["models"] if m["id"] == "stylize")
+    assert np.load(vector).shape == (shipped["style_dim"],)
     out = client.predict(
         handle_file(str(EXAMPLES / "kodak_02_red_door.jpg")),
         "test_udnie_like",
