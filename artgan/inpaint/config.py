@@ -26,6 +26,7 @@ class InpaintConfig:
     ssim: float = 1.0  # 1 − SSIM (skimage's 7×7 window) over the hole of the composite
     adversarial: float = 0.01
     feature_net: str = "efficientnet_lite0"
+    masks: str = "mixed"  # a mix from masks.MIXES (or one kind): `wide` adds large holes (issue 18)
     crop: int = 160
     batch_size: int = 6
     lr: float = 2e-4

@@ -104,3 +104,15 @@ class InpaintGenerator(nn.Module):
 
 def build(cfg: InpaintConfig) -> InpaintGenerator:
     return InpaintGenerator(cfg.channels, cfg.dilations, cfg.ffc_blocks, cfg.ffc_global)
+
+
+@torch.no_grad()
+def grow(net: InpaintGenerator, state: dict) -> list[str]:
+    """Start a generator with more Fourier blocks from a trained checkpoint's weights: every
+    layer both have is copied, the new blocks start as the identity (fourier.FFCResBlock),
+    so training resumes from the old fills. Returns the names of the new blocks."""
+    missing, unexpected = net.load_state_dict(state["net"], strict=False)
+    new = sorted({k.split(".")[0] + "." + k.split(".")[1] for k in missing})
+    if unexpected or any(not k.startswith("fourier_blocks.") for k in missing):
+        raise ValueError(f"can only grow Fourier blocks; the checkpoint differs in {sorted(unexpected + missing)[:4]}")
+    return new
