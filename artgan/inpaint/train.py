@@ -175,6 +175,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--masks", default=d.masks, choices=[*MIXES, *MASK_KINDS], help="mask mix (wide: large holes)")
     p.add_argument("--feature-net", default=d.feature_net, choices=sorted(FEATURE_NETS), help="perceptual loss net")
     p.add_argument(
+        "--perceptual-layers",
+        default=",".join(map(str, d.perceptual_layers)),
+        help="stages of the feature net compared (deeper = wider receptive field, LaMa's HRF loss), e.g. vgg19: 2,3,5",
+    )
+    p.add_argument(
         "--init-from",
         default=None,
         help="start from this checkpoint's generator and discriminator, grown by --ffc-blocks "
@@ -196,6 +201,7 @@ def run(args: argparse.Namespace) -> Path:
         ffc_blocks=args.ffc_blocks,
         masks=args.masks,
         feature_net=args.feature_net,
+        perceptual_layers=tuple(int(i) for i in args.perceptual_layers.split(",")),
     )
     cfg = InpaintConfig(channels=tuple(int(c) for c in args.channels.split(",")), **recipe)
     state = resume_state(args)
