@@ -4,7 +4,8 @@ A 1×1 convolution in the 2-D Fourier domain mixes every position with every oth
 layer sees the whole picture, which is what large holes need (the dilated blocks see
 ~400 px and only through a few taps). The real DFT is written as matrix products with
 cos/sin matrices built from the tensor's own size, not torch.fft: it exports to ONNX as
-plain MatMul (any opset, symbolic height/width) and runs on ONNX Runtime's GEMM; at ⅛
+plain MatMul with symbolic height/width (no DFT op, which ONNX Runtime 1.31 failed to run
+at opset 20; docs/models/inpaint.md) and runs on ONNX Runtime's GEMM; at ⅛
 scale (64² for a 512² picture) the products cost less than one 3×3 conv.
 """
 
@@ -37,8 +38,8 @@ def rfft2(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Orthonormal 2-D real DFT of [N,C,H,W] → (real, imag), each [N,C,W//2+1,H]: that is
     torch.fft.rfft2(x, norm="ortho") transposed, a layout a 1×1 conv does not mind.
 
-    Every product has its matrix on the right: a 2-D matrix on the left broadcasts over
-    the batch, and torch.export then fixes the batch size of the graph.
+    Both axes are transformed by multiplying on the right (a transpose between), so each
+    product is one plain GEMM over all images and channels.
     """
     h, w = x.shape[-2], x.shape[-1]
     cos_w, sin_w = dft_matrices(w, w // 2 + 1, x)
