@@ -111,8 +111,10 @@ def grow(net: InpaintGenerator, state: dict) -> list[str]:
     """Start a generator with more Fourier blocks from a trained checkpoint's weights: every
     layer both have is copied, the new blocks start as the identity (fourier.FFCResBlock),
     so training resumes from the old fills. Returns the names of the new blocks."""
-    missing, unexpected = net.load_state_dict(state["net"], strict=False)
-    new = sorted({k.split(".")[0] + "." + k.split(".")[1] for k in missing})
-    if unexpected or any(not k.startswith("fourier_blocks.") for k in missing):
-        raise ValueError(f"can only grow Fourier blocks; the checkpoint differs in {sorted(unexpected + missing)[:4]}")
-    return new
+    own, old = net.state_dict(), state["net"]
+    differ = [k for k in old if k not in own or own[k].shape != old[k].shape]
+    missing = [k for k in own if k not in old]
+    if differ or any(not k.startswith("fourier_blocks.") for k in missing):
+        raise ValueError(f"can only grow Fourier blocks; the checkpoint differs in {sorted(differ + missing)[:4]}")
+    net.load_state_dict(old, strict=False)
+    return sorted({".".join(k.split(".")[:2]) for k in missing})
