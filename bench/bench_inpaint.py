@@ -52,15 +52,21 @@ def gan_input(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def xphoto(algorithm: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """opencv-contrib's cv2.xphoto.inpaint; its mask marks the *known* pixels. Shift-map
-    works in Lab, as OpenCV's own sample runs it."""
+    """opencv-contrib's cv2.xphoto.inpaint; its mask marks the *known* pixels. FSR expects
+    BGR, shift-map a Lab-like space (OpenCV's documentation)."""
+    to, back = (
+        (cv2.COLOR_RGB2Lab, cv2.COLOR_Lab2RGB)
+        if algorithm == "INPAINT_SHIFTMAP"
+        else (cv2.COLOR_RGB2BGR, cv2.COLOR_BGR2RGB)
+    )
 
     def fill(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        lab = algorithm == "INPAINT_SHIFTMAP"
-        src = cv2.cvtColor(img, cv2.COLOR_RGB2Lab) if lab else img
-        out = np.zeros_like(src)
+        src = cv2.cvtColor(img, to)
+        out = np.zeros_like(src)  # filled in place
         cv2.xphoto.inpaint(src, (~mask).astype(np.uint8) * 255, out, getattr(cv2.xphoto, algorithm))
-        return cv2.cvtColor(out, cv2.COLOR_Lab2RGB) if lab else out
+        pasted = img.copy()  # it also shifts known pixels a little (colour round trip): keep the hole only
+        pasted[mask] = cv2.cvtColor(out, back)[mask]
+        return pasted
 
     return fill
 
