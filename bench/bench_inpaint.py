@@ -10,6 +10,10 @@ blurred Navier–Stokes prefill), OpenCV Telea and Navier–Stokes, skimage's bi
 where opencv-contrib is installed, xphoto's FSR (fast) and shift-map (exemplar) fills.
 Prints Markdown for BENCHMARKS.md (L1, PSNR, SSIM: means; detail: median) and the issue-18
 goal on large holes; saves a comparison grid and an object-removal sheet.
+opencv-contrib's cv2 replaces the plain one, so keep it out of the project's environment:
+`python -m venv --system-site-packages /tmp/cvenv && /tmp/cvenv/bin/pip install
+opencv-contrib-python-headless`, then run this script with /tmp/cvenv/bin/python
+(shift-map takes ~40 s a 512² picture).
 """
 
 from __future__ import annotations
