@@ -187,10 +187,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> Path:
-    """Train (or resume) and return the path of the last checkpoint."""
-    session = start_session(args.device, args.precision, args.seed)
-    train_files, test_files = train_test_files(args.data, args.max_images, args.holdout)
+def config_from(args: argparse.Namespace, state: dict | None, seed_state: dict | None) -> InpaintConfig:
+    """A resumed run keeps its checkpoint's recipe (only the adversarial weight and lr may
+    change); a grown one keeps its seed's shape and prefill and takes this command's recipe."""
+    if state is not None:
+        return replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
     recipe = dict(
         crop=args.crop,
         batch_size=args.batch_size,
@@ -203,19 +204,24 @@ def run(args: argparse.Namespace) -> Path:
         feature_net=args.feature_net,
         perceptual_layers=tuple(int(i) for i in args.perceptual_layers.split(",")),
     )
-    cfg = InpaintConfig(channels=tuple(int(c) for c in args.channels.split(",")), **recipe)
+    if seed_state is not None:
+        return replace(InpaintConfig.from_dict(seed_state["config"]), **recipe)
+    return InpaintConfig(channels=tuple(int(c) for c in args.channels.split(",")), **recipe)
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Train (or resume, or grow from --init-from) and return the path of the last checkpoint."""
+    session = start_session(args.device, args.precision, args.seed)
+    train_files, test_files = train_test_files(args.data, args.max_images, args.holdout)
     state = resume_state(args)
     seed_state = load_checkpoint(Path(args.init_from)) if args.init_from and state is None else None
-    if state is not None:
-        cfg = replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
-    elif seed_state is not None:
-        cfg = replace(InpaintConfig.from_dict(seed_state["config"]), **recipe)
+    cfg = config_from(args, state, seed_state)
     trainer = InpaintTrainer(cfg, session)
     if state is not None:
         trainer.load(state)
     elif seed_state is not None:
         print(f"grown from {args.init_from}; new blocks: {', '.join(grow(trainer.net, seed_state)) or 'none'}")
-        if "disc" in seed_state:
+        if "disc" in seed_state:  # a checkpoint rebuilt from ONNX (recover.py) has none
             trainer.disc.load_state_dict(seed_state["disc"])
     data = CropDataset(
         train_files,
