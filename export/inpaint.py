@@ -25,7 +25,7 @@ def export_network(net: InpaintGenerator, path: Path) -> float:
 
     return export_onnx(
         net,
-        pair(1, 160, 160),
+        pair(2, 160, 160),  # batch 1 would be fixed into the graph by the Fourier blocks
         path,
         input_names=["image", "mask"],
         output_names=["inpainted"],

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from artgan.inpaint import pipeline as P
-from artgan.inpaint.masks import MASK_KINDS, prefill, random_mask
+from artgan.inpaint.masks import MASK_KINDS, MIXES, WIDE_COVER, prefill, random_mask
 from artgan.inpaint.ui import editor_inputs
 from artgan.runtime.images import read_image
 from tests.conftest import EXAMPLES, ROOT
@@ -38,6 +38,30 @@ def test_mask_kinds_are_binary_nonempty_and_seeded(kind):
     b = random_mask(96, 128, np.random.default_rng(3), kind)
     assert a.shape == (96, 128) and set(np.unique(a)) <= {0.0, 1.0} and a.any() and not a.all()
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["wide_boxes", "wide_strokes", "ellipses"])
+def test_wide_masks_cover_15_to_50_percent_spread_over_the_range(kind):
+    cover = [random_mask(160, 200, np.random.default_rng(s), kind).mean() for s in range(30)]
+    assert WIDE_COVER[0] <= min(cover) and max(cover) <= WIDE_COVER[1]
+    assert max(cover) > 0.35  # not all piled up at the lower bound
+
+
+def test_large_holes_are_one_or_two_shapes_15_to_30_percent_of_each_side():
+    side = 200
+    for seed in range(30):
+        mask = random_mask(side, side, np.random.default_rng(seed), "large").astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+        assert 1 <= count - 1 <= 2
+        if count == 3:  # two apart: each one shape (rotated ellipses keep their extents within the axes)
+            extents = stats[1:, 2:4]
+            assert extents.min() >= 0.15 * side - 2 and extents.max() <= 0.3 * side + 2
+
+
+def test_mixes_name_known_kinds_and_unknown_kinds_are_refused():
+    assert abs(sum(MIXES["wide"].values()) - 1) < 1e-9 and set(MIXES["wide"]) <= set(MASK_KINDS)
+    with pytest.raises(ValueError, match="wide"):
+        random_mask(64, 64, np.random.default_rng(0), "no-such-kind")
 
 
 def test_prefill_blurs_wide_holes_but_keeps_thin_cracks(photo):

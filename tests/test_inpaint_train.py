@@ -56,3 +56,17 @@ def test_export_then_runtime_matches_torch(tiny_run, tmp_path, monkeypatch):
         want = net(x, torch.from_numpy(hole)[None, None].float())
     want = (want[0].permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8)
     assert np.abs(got.astype(int) - want).max() <= 1
+
+
+def test_grow_fourier_blocks_on_wide_masks_then_export(tiny_run, tmp_path):
+    """`--init-from` + `--ffc-blocks`: the new blocks train from the old generator and export with parity."""
+    out, _ = tiny_run
+    grown = tmp_path / "grown"
+    args = ["train", "inpaint", "--data", str(EXAMPLES), "--out", str(grown), *TINY, "--steps", "1"]
+    assert main([*args, "--init-from", str(out / "last.pt"), "--ffc-blocks", "1", "--masks", "wide"]) == 0
+    state = torch.load(grown / "last.pt", weights_only=False)
+    assert state["config"]["ffc_blocks"] == 1 and state["config"]["masks"] == "wide" and state["step"] == 1
+    assert "fourier_blocks.0.a.to_local.weight" in state["net"]
+    weights = tmp_path / "weights"
+    assert main(["export", "inpaint", "--checkpoint", str(grown / "last.pt"), "--weights", str(weights)]) == 0
+    assert model_entry("inpaint", weights)["export"]["parity_max_abs_error"] < 1e-3

@@ -10,6 +10,8 @@ class InpaintConfig:
     # generator: gated convs (DeepFill v2) down to 1/8 scale, dilated gated res blocks there
     channels: tuple[int, ...] = (16, 32, 48, 64)
     dilations: tuple[int, ...] = (2, 4, 8)
+    ffc_blocks: int = 0  # fast Fourier conv residual blocks after the dilated ones (LaMa); 0 = shipped generator
+    ffc_global: float = 0.75  # share of their channels on the global (Fourier) path, LaMa's ratio_gin
     prefill_radius: int = 1  # px, OpenCV Navier–Stokes: the fill the generator starts from…
     prefill_blur: float = 3.0  # …blurred in the hole with this Gaussian sigma (px), fading in over as many px
     # discriminator (SN-PatchGAN on RGB + mask) and losses
@@ -24,6 +26,7 @@ class InpaintConfig:
     ssim: float = 1.0  # 1 − SSIM (skimage's 7×7 window) over the hole of the composite
     adversarial: float = 0.01
     feature_net: str = "efficientnet_lite0"
+    masks: str = "mixed"  # a mix from masks.MIXES (or one kind): `wide` adds large holes (issue 18)
     crop: int = 160
     batch_size: int = 6
     lr: float = 2e-4

@@ -13,7 +13,7 @@ class MaskedCrop:
     """Crop-dataset transform: a random mask from the item's generator and the classical fill
     under it → (image, fill, mask): [3,S,S], [3,S,S] in [0,1], [1,S,S] with 1 = hole."""
 
-    def __init__(self, prefill_radius: int, prefill_blur: float, kind: str = "mixed") -> None:
+    def __init__(self, prefill_radius: int, prefill_blur: float, kind: str) -> None:
         self.radius, self.blur, self.kind = prefill_radius, prefill_blur, kind
 
     def __call__(self, crop_u8: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
@@ -24,10 +24,12 @@ class MaskedCrop:
 
 
 def fixed_masks(count: int, size: int, seed: int = 0) -> torch.Tensor:
-    """The same masks every time (for sample grids): [count,1,S,S], kinds in turn."""
+    """The same masks every time (for sample grids): [count,1,S,S], kinds in turn, large holes among them."""
     rng = np.random.default_rng(seed)
-    kinds = ["medium", "thick", "cracks", "thin"]
-    return torch.stack([torch.from_numpy(random_mask(size, size, rng, kinds[i % 4]))[None] for i in range(count)])
+    kinds = ("medium", "large", "thick", "wide_strokes", "cracks", "thin")
+    return torch.stack(
+        [torch.from_numpy(random_mask(size, size, rng, kinds[i % len(kinds)]))[None] for i in range(count)]
+    )
 
 
 def prefilled(images: torch.Tensor, masks: torch.Tensor, radius: int, blur: float) -> torch.Tensor:

@@ -2,8 +2,10 @@
 
 Kinds follow the papers users compare against: DeepFill v2 free-form brush strokes
 (Yu et al. 2019, Alg. 1), LaMa's thin / medium / thick irregular strokes plus boxes
-(Suvorov et al. 2022, §3.3), and thin branching cracks for craquelure on paintings.
-All return float32 [H,W] with 1 = hole.
+(Suvorov et al. 2022, §3.3), thin branching cracks for craquelure on paintings, removed
+objects (`large`: one or two boxes or ellipses) and LaMa's wide masks (big boxes, wide
+strokes, ellipses over 15–50 % of the picture), without which a network never learns to
+fill a hole wider than its receptive field. All return float32 [H,W] with 1 = hole.
 """
 
 from __future__ import annotations
@@ -63,6 +65,64 @@ def boxes(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return mask
 
 
+def shape(mask: np.ndarray, rng: np.random.Generator, side: tuple[float, float], ellipse: bool) -> None:
+    """Draw one box or rotated ellipse whose extents are `side` fractions of each side."""
+    h, w = mask.shape
+    bh, bw = int(rng.uniform(*side) * h), int(rng.uniform(*side) * w)
+    y, x = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
+    if ellipse:
+        centre, axes = (x + bw // 2, y + bh // 2), (max(1, bw // 2), max(1, bh // 2))
+        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    else:
+        mask[y : y + bh, x : x + bw] = 1
+
+
+def large(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """Removed objects: one or two boxes or ellipses, each 15–30 % of each side (issue 18's bench)."""
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(int(rng.integers(1, 3))):
+        shape(mask, rng, (0.15, 0.3), ellipse=rng.random() < 0.5)
+    return mask.astype(np.float32)
+
+
+WIDE_COVER = (0.15, 0.5)  # share of the picture a wide mask covers (LaMa's wide masks)
+
+
+def covering(
+    draw: Callable[[np.ndarray], None],
+    h: int,
+    w: int,
+    rng: np.random.Generator,
+    cover: tuple[float, float] = WIDE_COVER,
+) -> np.ndarray:
+    """Add `draw`n parts until the mask covers a share drawn uniformly from `cover`; start
+    over when the last part overshoots cover[1]. (Stopping at cover[0] would leave most
+    masks near it: each part adds only a few per cent.)"""
+    while True:
+        mask, target = np.zeros((h, w), np.uint8), rng.uniform(*cover)
+        while mask.mean() < target:
+            draw(mask)
+        if mask.mean() <= cover[1]:
+            return mask.astype(np.float32)
+
+
+def wide_boxes(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    return covering(lambda m: shape(m, rng, (0.2, 0.6), ellipse=False), h, w, rng)
+
+
+def ellipses(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    return covering(lambda m: shape(m, rng, (0.2, 0.6), ellipse=True), h, w, rng)
+
+
+def wide_strokes(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    """LaMa's wide irregular strokes: brushes 8–20 % of the short side wide."""
+
+    def stroke(mask: np.ndarray) -> None:
+        np.maximum(mask, strokes(h, w, rng, (1, 1), (2, 5), (0.08, 0.2), (0.15, 0.4)).astype(np.uint8), out=mask)
+
+    return covering(stroke, h, w, rng)
+
+
 def cracks(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """Branching random walks 1–3 px wide, like craquelure or a scratch on a scan."""
     mask = np.zeros((h, w), np.uint8)
@@ -92,8 +152,26 @@ MASK_KINDS: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
     "thick": thick,
     "boxes": boxes,
     "cracks": cracks,
+    "large": large,
+    "wide_boxes": wide_boxes,
+    "wide_strokes": wide_strokes,
+    "ellipses": ellipses,
 }
-TRAIN_MIX = {"thin": 0.15, "medium": 0.3, "thick": 0.3, "boxes": 0.1, "cracks": 0.15}
+# named mixes of kinds for training: `mixed` made the shipped model; `wide` adds removed
+# objects and LaMa's wide masks for large holes and keeps a third on strokes and cracks
+MIXES: dict[str, dict[str, float]] = {
+    "mixed": {"thin": 0.15, "medium": 0.3, "thick": 0.3, "boxes": 0.1, "cracks": 0.15},
+    "wide": {
+        "thin": 0.05,
+        "medium": 0.1,
+        "thick": 0.1,
+        "cracks": 0.05,
+        "large": 0.2,
+        "wide_boxes": 0.15,
+        "wide_strokes": 0.2,
+        "ellipses": 0.15,
+    },
+}
 
 
 def prefill(img_u8: np.ndarray, mask: np.ndarray, radius: int, blur: float) -> np.ndarray:
@@ -118,11 +196,12 @@ def prefill(img_u8: np.ndarray, mask: np.ndarray, radius: int, blur: float) -> n
 
 
 def random_mask(h: int, w: int, rng: np.random.Generator, kind: str = "mixed") -> np.ndarray:
-    """One mask of `kind` (or of a random kind drawn from TRAIN_MIX); never empty."""
-    if kind == "mixed":
-        kind = str(rng.choice(list(TRAIN_MIX), p=list(TRAIN_MIX.values())))
+    """One mask of `kind`, or of a kind drawn from the mix of that name (MIXES); never empty."""
+    if kind in MIXES:
+        mix = MIXES[kind]
+        kind = str(rng.choice(list(mix), p=list(mix.values())))
     if kind not in MASK_KINDS:
-        raise ValueError(f"unknown mask kind {kind!r}; choose from {', '.join(MASK_KINDS)}")
+        raise ValueError(f"unknown mask kind {kind!r}; choose from {', '.join([*MIXES, *MASK_KINDS])}")
     mask = MASK_KINDS[kind](h, w, rng)
     if mask.max() == 0:
         mask[h // 3 : h // 2, w // 3 : w // 2] = 1

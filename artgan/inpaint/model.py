@@ -8,9 +8,10 @@ on a CPU budget is the difference between a few hundred and many thousand steps 
 or pyramid-filled start was still worse than the classical fill after 400 steps). Output:
 a full picture [N,3,H,W] in [0,1] (the pipeline keeps only its hole pixels).
 Gating lets each layer learn where the valid pixels are (Yu et al. 2019); dilated
-blocks at ⅛ scale (dilations up to 8) see ~400 px without FFT layers (LaMa's Fourier
-units do not export cleanly to ONNX). The ½- and full-scale decoder convs are plain: gated
-there they cost as much as the whole bottleneck.
+blocks at ⅛ scale (dilations up to 8) see ~400 px. Optional fast Fourier convolution
+blocks after them (`ffc_blocks`, LaMa's image-wide receptive field; fourier.py) see the
+whole picture; the shipped generator has none. The ½- and full-scale decoder convs are
+plain: gated there they cost as much as the whole bottleneck.
 
 Built for ONNX Runtime on a CPU: zero padding inside the convs and LeakyReLU let ORT fuse
 padding and activation into its blocked (NCHWc) convs; reflection padding and ELU each
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from artgan.inpaint.config import InpaintConfig
+from artgan.inpaint.fourier import FFCResBlock
 
 STRIDE = 8
 MIN_SIDE = 128  # ⅛ scale then still spans the widest dilation (8)
@@ -71,7 +73,9 @@ def up(x: torch.Tensor) -> torch.Tensor:
 
 
 class InpaintGenerator(nn.Module):
-    def __init__(self, channels: tuple[int, ...], dilations: tuple[int, ...]) -> None:
+    def __init__(
+        self, channels: tuple[int, ...], dilations: tuple[int, ...], ffc_blocks: int = 0, ffc_global: float = 0.75
+    ) -> None:
         super().__init__()
         c0, c1, c2, c3 = channels
         self.encoder = nn.Sequential(
@@ -81,6 +85,8 @@ class InpaintGenerator(nn.Module):
             GatedConv(c2, c3, 3, stride=2),  # ⅛
         )
         self.blocks = nn.Sequential(*[GatedResBlock(c3, d) for d in dilations])
+        # after the dilated blocks, starting as the identity: a trained generator grows into them
+        self.fourier_blocks = nn.Sequential(*[FFCResBlock(c3, ffc_global) for _ in range(ffc_blocks)])
         self.dec3 = GatedConv(c3, c2)  # ¼
         self.dec2 = conv_act(c2, c1)  # ½
         self.dec1 = conv_act(c1, c0)  # full
@@ -91,10 +97,24 @@ class InpaintGenerator(nn.Module):
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         # image [N,3,H,W] in [0,1] with the hole pre-filled, mask [N,1,H,W] with 1 = hole;
         # H, W multiples of STRIDE, ≥ MIN_SIDE
-        h = self.blocks(self.encoder(torch.cat([image, mask], dim=1)))
+        h = self.fourier_blocks(self.blocks(self.encoder(torch.cat([image, mask], dim=1))))
         h = self.dec1(up(self.dec2(up(self.dec3(up(h))))))
         return (image + self.head(h)).clamp(0, 1)  # [N,3,H,W] in [0,1]: the classical fill plus detail
 
 
 def build(cfg: InpaintConfig) -> InpaintGenerator:
-    return InpaintGenerator(cfg.channels, cfg.dilations)
+    return InpaintGenerator(cfg.channels, cfg.dilations, cfg.ffc_blocks, cfg.ffc_global)
+
+
+@torch.no_grad()
+def grow(net: InpaintGenerator, state: dict) -> list[str]:
+    """Start a generator with more Fourier blocks from a trained checkpoint's weights: every
+    layer both have is copied, the new blocks start as the identity (fourier.FFCResBlock),
+    so training resumes from the old fills. Returns the names of the new blocks."""
+    own, old = net.state_dict(), state["net"]
+    differ = [k for k in old if k not in own or own[k].shape != old[k].shape]
+    missing = [k for k in own if k not in old]
+    if differ or any(not k.startswith("fourier_blocks.") for k in missing):
+        raise ValueError(f"can only grow Fourier blocks; the checkpoint differs in {sorted(differ + missing)[:4]}")
+    net.load_state_dict(old, strict=False)
+    return sorted({".".join(k.split(".")[:2]) for k in missing})

@@ -17,10 +17,11 @@ import torch
 import torch.nn.functional as F
 
 from artgan.datasets import train_test_files
-from artgan.features.networks import build_feature_net
+from artgan.features.networks import FEATURE_NETS, build_feature_net
 from artgan.inpaint.config import InpaintConfig
 from artgan.inpaint.data import MaskedCrop, fixed_masks, prefilled
-from artgan.inpaint.model import InpaintGenerator, build
+from artgan.inpaint.masks import MASK_KINDS, MIXES
+from artgan.inpaint.model import InpaintGenerator, build, grow
 from artgan.losses.gan import GAN_LOSSES, gan_losses
 from artgan.losses.ssim import masked_ssim
 from artgan.nets.discriminators import PatchDiscriminator
@@ -170,34 +171,65 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adversarial", type=float, default=d.adversarial, help="weight of the adversarial term (0 = off)")
     p.add_argument("--perceptual", type=float, default=d.perceptual, help="weight of the perceptual loss (0 = off)")
     p.add_argument("--channels", default=",".join(map(str, d.channels)), help="generator widths c0,c1,c2,c3")
+    p.add_argument("--ffc-blocks", type=int, default=d.ffc_blocks, help="fast Fourier conv blocks at ⅛ scale (LaMa)")
+    p.add_argument("--masks", default=d.masks, choices=[*MIXES, *MASK_KINDS], help="mask mix (wide: large holes)")
+    p.add_argument("--feature-net", default=d.feature_net, choices=sorted(FEATURE_NETS), help="perceptual loss net")
+    p.add_argument(
+        "--perceptual-layers",
+        default=",".join(map(str, d.perceptual_layers)),
+        help="stages of the feature net compared (deeper = wider receptive field, LaMa's HRF loss), e.g. vgg19: 2,3,5",
+    )
+    p.add_argument(
+        "--init-from",
+        default=None,
+        help="start from this checkpoint's generator and discriminator, grown by --ffc-blocks "
+        "(new blocks start as identity; its channels and prefill are kept); a fresh optimiser and step count",
+    )
 
 
-def run(args: argparse.Namespace) -> Path:
-    """Train (or resume) and return the path of the last checkpoint."""
-    session = start_session(args.device, args.precision, args.seed)
-    train_files, test_files = train_test_files(args.data, args.max_images, args.holdout)
-    cfg = InpaintConfig(
+def config_from(args: argparse.Namespace, state: dict | None, seed_state: dict | None) -> InpaintConfig:
+    """A resumed run keeps its checkpoint's recipe (only the adversarial weight and lr may
+    change); a grown one keeps its seed's shape and prefill and takes this command's recipe."""
+    if state is not None:
+        return replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
+    recipe = dict(
         crop=args.crop,
         batch_size=args.batch_size,
         lr=args.lr,
         gan_loss=args.gan_loss,
         adversarial=args.adversarial,
         perceptual=args.perceptual,
-        channels=tuple(int(c) for c in args.channels.split(",")),
+        ffc_blocks=args.ffc_blocks,
+        masks=args.masks,
+        feature_net=args.feature_net,
+        perceptual_layers=tuple(int(i) for i in args.perceptual_layers.split(",")),
     )
+    if seed_state is not None:
+        return replace(InpaintConfig.from_dict(seed_state["config"]), **recipe)
+    return InpaintConfig(channels=tuple(int(c) for c in args.channels.split(",")), **recipe)
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Train (or resume, or grow from --init-from) and return the path of the last checkpoint."""
+    session = start_session(args.device, args.precision, args.seed)
+    train_files, test_files = train_test_files(args.data, args.max_images, args.holdout)
     state = resume_state(args)
-    if state is not None:
-        cfg = replace(InpaintConfig.from_dict(state["config"]), adversarial=args.adversarial, lr=args.lr)
+    seed_state = load_checkpoint(Path(args.init_from)) if args.init_from and state is None else None
+    cfg = config_from(args, state, seed_state)
     trainer = InpaintTrainer(cfg, session)
     if state is not None:
         trainer.load(state)
+    elif seed_state is not None:
+        print(f"grown from {args.init_from}; new blocks: {', '.join(grow(trainer.net, seed_state)) or 'none'}")
+        if "disc" in seed_state:  # a checkpoint rebuilt from ONNX (recover.py) has none
+            trainer.disc.load_state_dict(seed_state["disc"])
     data = CropDataset(
         train_files,
         cfg.crop,
         cfg.batch_size,
         scale=(0.25, 1.0),
         seed=args.seed,
-        transform=MaskedCrop(cfg.prefill_radius, cfg.prefill_blur),
+        transform=MaskedCrop(cfg.prefill_radius, cfg.prefill_blur, cfg.masks),
     )
     preview = torch.stack(list(FixedImages((test_files or train_files)[:6], cfg.crop))).to(trainer.device)
     masks = fixed_masks(len(preview), cfg.crop).to(trainer.device)
