@@ -32,16 +32,24 @@ def test_a_copy_scores_near_zero_and_counts_as_copied():
     rng = np.random.default_rng(2)
     ex = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
     rolled = np.roll(ex, (9, 23), axis=(0, 1))  # pasted pieces of the exemplar, one seam each way
-    ratio, copied = patch_plausibility(rolled, ex, 64)
-    assert ratio < 0.05 and copied > 0.5
+    m = patch_plausibility(rolled, ex, 64)
+    assert m["ratio"] < 0.05 and m["copy"] > 0.5 and m["coverage"] < 0.05
 
 
 def test_foreign_structure_scores_far_above_one():
     rng = np.random.default_rng(1)
     ex = np.clip(stripes(64, 16).astype(np.float32) + rng.normal(0, 20, (64, 64, 3)), 0, 255).astype(np.uint8)
     noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    ratio, copied = patch_plausibility(noise, ex, 48)
-    assert ratio > 3 and copied == 0.0
+    m = patch_plausibility(noise, ex, 48)
+    assert m["ratio"] > 3 and m["copy"] == 0.0
     # a new noisy view of the same stripes is about as plausible as the exemplar itself
     view = np.clip(stripes(64, 16, 4).astype(np.float32) + rng.normal(0, 20, (64, 64, 3)), 0, 255).astype(np.uint8)
-    assert 0.7 < patch_plausibility(view, ex, 64)[0] < 1.3
+    assert 0.7 < patch_plausibility(view, ex, 64)["ratio"] < 1.3
+
+
+def test_an_average_output_is_close_but_does_not_cover_the_exemplar():
+    rng = np.random.default_rng(3)
+    tiles = rng.integers(0, 256, (4, 4, 3)).repeat(16, 0).repeat(16, 1).astype(np.uint8)  # 16 px tiles, many colours
+    flat = np.full_like(tiles, int(tiles.mean()))
+    m = patch_plausibility(flat, tiles, 64)
+    assert m["ratio"] < 1 < m["coverage"]  # the grey average passes one way, not the other

@@ -59,21 +59,27 @@ def short_side_to(img_u8: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(img_u8).resize(size, Image.BICUBIC), np.float32) / 255
 
 
-def patch_plausibility(
-    output_u8: np.ndarray, exemplar_u8: np.ndarray, side: int, stride: int = 4
-) -> tuple[float, float]:
-    """(ratio, copy share) of `output_u8` against `exemplar_u8`, both with their short side resized to `side`.
+def patch_plausibility(output_u8: np.ndarray, exemplar_u8: np.ndarray, side: int, stride: int = 4) -> dict[str, float]:
+    """Patch distances of `output_u8` and `exemplar_u8`, both with their short side resized to `side`.
 
-    ratio = median distance of output patches to their nearest exemplar patch ÷ the median
-    distance of exemplar patches to their nearest non-overlapping exemplar patch: ~1 means
-    every output patch is as plausible as a new view of the exemplar, ≫ 1 that the output
-    shows structures the exemplar never does. copy share = output patches closer than
-    COPY_FRACTION × that baseline (a generator that pastes crops scores near 1). Queries
-    at `stride`, the exemplar bank dense (a copy at any offset is found).
+    ratio: median distance of output patches to their nearest exemplar patch ÷ the median
+    distance of exemplar patches to their nearest non-overlapping exemplar patch (the
+    baseline): ~1 means every output patch is as plausible as a new view of the exemplar,
+    ≫ 1 that the output shows structures the exemplar never does. copy: share of output
+    patches closer than COPY_FRACTION × the baseline (a generator pasting crops scores ~1).
+    coverage: the other direction (Simakov et al. 2008, bidirectional similarity), exemplar
+    patches to their nearest output patch ÷ the baseline: an output of one average patch
+    can score a good ratio against a many-coloured exemplar, but not a good coverage.
+    Queries at `stride`, banks dense (a copy at any offset is found).
     """
     out, ex = short_side_to(output_u8, side), short_side_to(exemplar_u8, side)
     bank, bank_at = patch_grid(ex, 1)
     ex_q, ex_at = patch_grid(ex, stride)
-    baseline = float(np.median(nearest_distances(ex_q, bank, (ex_at, bank_at))))
+    baseline = max(float(np.median(nearest_distances(ex_q, bank, (ex_at, bank_at)))), 1e-6)
     d = nearest_distances(patch_grid(out, stride)[0], bank)
-    return float(np.median(d)) / max(baseline, 1e-6), float((d < COPY_FRACTION * baseline).mean())
+    back = nearest_distances(ex_q, patch_grid(out, 1)[0])
+    return {
+        "ratio": float(np.median(d)) / baseline,
+        "copy": float((d < COPY_FRACTION * baseline).mean()),
+        "coverage": float(np.median(back)) / baseline,
+    }
