@@ -29,6 +29,10 @@ from artgan.texture.config import TextureConfig
 from artgan.texture.gram import GramPyramid
 from artgan.texture.model import FastTextureBody, TextureBody, cells_for, global_channels, periodic_channels
 from artgan.texture.pipeline import TextureError, TextureLibrary
+from artgan.texture.sliced import SlicedWassersteinPyramid
+
+# what the fit matches: second moments (Gatys) or whole feature distributions (Heitz)
+STATISTICS = {"gram": GramPyramid, "sliced": SlicedWassersteinPyramid}
 
 
 def body_from_onnx(lib: TextureLibrary) -> tuple[TextureConfig, FastTextureBody]:
@@ -129,6 +133,7 @@ def learn_texture(
     rank: int = 8,
     levels: int = 2,
     scales: int = 2,
+    statistics: str = "gram",
 ) -> Iterator[LearnProgress]:
     """Yield progress while learning a texture from `example_u8`; the last one is final.
 
@@ -137,14 +142,16 @@ def learn_texture(
     """
     if steps < 1:
         raise TextureError("steps must be at least 1")
+    if statistics not in STATISTICS:
+        raise TextureError(f"unknown statistics {statistics!r}; choose from {sorted(STATISTICS)}")
     torch.manual_seed(seed)
     cfg, body = body_from_onnx(lib)
     render = Renderer(cfg, body)
-    gram = GramPyramid(build_feature_net(cfg.feature_net), cfg.feature_net, scales)
-    targets = gram.targets([prepared(example_u8, cfg.short_side, crop)])
+    stats = STATISTICS[statistics](build_feature_net(cfg.feature_net), cfg.feature_net, scales)
+    targets = stats.targets([prepared(example_u8, cfg.short_side, crop)])
 
     def loss_of(params: torch.Tensor, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
-        return gram.loss(render(params, n, crop, gen), [[t.expand(n, -1, -1) for t in level] for level in targets])
+        return stats.loss(render(params, n, crop, gen), [[t.expand(n, -1, -1) for t in level] for level in targets])
 
     with torch.no_grad():
         start = min(lib.textures.values(), key=lambda t: float(loss_of(torch.from_numpy(t.params), 1)))
