@@ -67,3 +67,22 @@ def test_adapter_of_another_model_is_refused(fitted, tmp_path):
         lib.add_file(tmp_path / "stale.npy")
     save_learned(tmp_path, "stale", last.params, np.zeros((64, 64, 3), np.uint8))  # relearned without one
     assert not (tmp_path / "stale.adapter.npz").exists() and lib.add_file(tmp_path / "stale.npy").adapter is None
+
+
+def test_sliced_distance_compares_whole_distributions():
+    from artgan.texture.sliced import sliced_distance
+
+    torch.manual_seed(0)
+    two_modes = torch.cat([torch.full((1, 16, 500), -1.0), torch.full((1, 16, 500), 1.0)], dim=2)
+    mean_only = torch.zeros(1, 16, 700)  # same mean, and a Gram of zeros rather than ones
+    shuffled = two_modes[:, :, torch.randperm(1000)][:, :, :600]  # the same distribution, fewer samples
+    assert float(sliced_distance(shuffled, two_modes)) < 0.05
+    assert float(sliced_distance(mean_only, two_modes)) > 0.3
+
+
+def test_codes_only_fit_with_sliced_statistics_has_no_adapter(example_u8, tmp_path):
+    lib = TextureLibrary(WEIGHTS, user_dir=tmp_path)
+    (last,) = learn_texture(lib, example_u8[:160, :160], steps=1, crop=64, rank=0, statistics="sliced")
+    assert last.adapter is None and last.params.shape == (lib.dim,) and np.isfinite(last.loss)
+    with pytest.raises(TextureError, match="unknown statistics"):
+        next(learn_texture(lib, example_u8, statistics="moments"))

@@ -82,7 +82,7 @@ class TextureLibrary(VectorLibrary):
         noise = self.entry["noise"]
         self.local_dim, self.global_dim, self.periodic_dim = noise["local"], noise["global"], noise["periodic"]
         self.pad = math.ceil(self.margin / self.cell)  # cells of context around every window
-        self.adapted: OrderedDict[tuple, object] = OrderedDict()  # (mix, threads, spin) → session
+        self.adapted: OrderedDict[tuple, object] = OrderedDict()  # (mix with file times, threads, spin) → session
         self.adapted_lock = threading.Lock()
 
     @property
@@ -113,7 +113,7 @@ class TextureLibrary(VectorLibrary):
         """The shipped graph's session, or (with `mix`) one with the blended adapter weights (a few cached)."""
         if mix is None:
             return super().session(threads, spin)
-        key = (mix, threads, spin)
+        key = (tuple((path, path.stat().st_mtime_ns, coef) for path, coef in mix), threads, spin)  # relearned: new
         with self.adapted_lock:
             if key not in self.adapted:
                 self.adapted[key] = session_with_weights(self.model_path, blended_weights(mix), threads, spin)
