@@ -22,6 +22,7 @@ from PIL import Image
 from artgan.capability import TRAIN_HINT
 from artgan.errors import ArtganError
 from artgan.runtime.images import read_image, save_png
+from artgan.runtime.library import adapter_path
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 PREVIEW = "preview.png"
@@ -36,6 +37,9 @@ class LearnProgress:
     loss: float
     preview: np.ndarray | None  # HWC uint8, on preview steps
     params: np.ndarray  # the vector learned so far
+    # per-item network weights beside the vector (a fitted texture's low-rank adapter), saved as
+    # <name>.adapter.npz; None: the vector alone drives the shipped network
+    adapter: dict[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,21 @@ def check_name(name: str | None, noun: str) -> str:
     return name
 
 
-def save_learned(folder: Path, name: str, params: np.ndarray, source_u8: np.ndarray) -> Path:
-    """Write <name>.npy (the learned vector) and <name>.jpg (its thumbnail) into `folder`."""
+def save_learned(
+    folder: Path, name: str, params: np.ndarray, source_u8: np.ndarray, adapter: dict[str, np.ndarray] | None = None
+) -> Path:
+    """Write <name>.npy (the learned vector), <name>.jpg (its thumbnail) and any adapter into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / f"{name}.npy", params.astype(np.float32))
+    path = folder / f"{name}.npy"
+    np.save(path, params.astype(np.float32))
+    if adapter is not None:
+        np.savez(adapter_path(path), **adapter)
+    else:  # relearned without one: an old adapter must not stick to the new vector
+        adapter_path(path).unlink(missing_ok=True)
     thumb = Image.fromarray(source_u8)
     thumb.thumbnail((256, 256), Image.LANCZOS)
     thumb.save(folder / f"{name}.jpg", quality=88)
-    return folder / f"{name}.npy"
+    return path
 
 
 def add_learn_command(sub, learner: Learner) -> argparse.ArgumentParser:
@@ -98,7 +109,9 @@ def run_learn_command(learner: Learner, args: argparse.Namespace) -> None:
     last = None
     for last in steps:
         report(last)
-    path = save_learned(Path(args.out_dir) if args.out_dir else learner.user_dir(), name, last.params, source_u8)
+    path = save_learned(
+        Path(args.out_dir) if args.out_dir else learner.user_dir(), name, last.params, source_u8, last.adapter
+    )
     if args.progress_dir:
         print(json.dumps({"saved": str(path)}), flush=True)
     else:

@@ -1,8 +1,10 @@
-"""Texture: time and peak memory per output size, seams of tiled output, diversity, real vs generated grid.
+"""Texture: time and peak memory per output size, seams of tiled output, patch plausibility, real vs generated grid.
 
 Usage: python bench/bench_texture.py [--sizes 512 2048 4096] [--repeats 3] [--grid docs/texture_grid.jpg]
-Prints Markdown for BENCHMARKS.md. The diversity check and the grid read the training
-textures from ../shared/data (a benchmark may; the app and the tests never do).
+                                     [--fitted NAME=EXEMPLAR ...] [--only ID ...] [--skip-timing]
+Prints Markdown for BENCHMARKS.md. The plausibility check and the grid read the training
+textures from ../shared/data (a benchmark may; the app and the tests never do); a fitted
+texture (`artgan learn-texture`) is measured against the image it was learned from.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from artgan.evaluation.texture import seam_ratio  # noqa: E402
+from artgan.datasets import load_rgb  # noqa: E402
+from artgan.evaluation.texture import patch_plausibility, seam_ratio  # noqa: E402
 from artgan.texture.data import load_texture, texture_id  # noqa: E402
 from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
-PATCH = 32  # nearest-patch comparison size (px at the training scale)
 
 
 def cpu_name() -> str:
@@ -54,37 +56,41 @@ def time_and_memory(side: int, repeats: int) -> tuple[float, float]:
     return float(seconds), float(peak)
 
 
-def patches(img_u8: np.ndarray, stride: int) -> np.ndarray:
-    """All PATCH×PATCH patches at `stride`, flattened: [M, PATCH²·3] float32 in [0, 1]."""
-    win = np.lib.stride_tricks.sliding_window_view(img_u8, (PATCH, PATCH, 3))[::stride, ::stride, 0]
-    return win.reshape(-1, PATCH * PATCH * 3).astype(np.float32) / 255
+def plausibility(lib: TextureLibrary, tid: str, exemplar_u8: np.ndarray) -> dict[str, float]:
+    """Seed-to-seed difference; patch plausibility of a 512² sample (seed 11) at the fine and coarse scales.
 
-
-def nearest_rms(queries: np.ndarray, bank: np.ndarray) -> float:
-    """Median over queries of the RMS pixel distance to the closest bank patch."""
-    d2 = (queries**2).sum(1)[:, None] - 2 * queries @ bank.T + (bank**2).sum(1)[None]
-    return float(np.median(np.sqrt(np.maximum(d2.min(1), 0) / queries.shape[1])))
-
-
-def diversity(lib: TextureLibrary, spec: str, short_side: int) -> dict[str, float]:
-    """Seed-to-seed difference; nearest-patch distance of generated vs real held-apart patches.
-
-    The real reference: patches of the training image's bottom half matched against its top
-    half (a new view of the same texture). A generator that copied crops would score ~0.
+    fine / coarse: `patch_plausibility` with both images' short side at 192 / 96 px (16 px
+    patches: ~1/12 and ~1/6 of the exemplar, a brick or a tile row); copy: the larger of the
+    two copy shares; coverage: the reverse direction at the fine scale (exemplar patches
+    to the sample's), which an all-average sample of a many-coloured exemplar fails.
     """
-    tid = texture_id(spec)
-    real = load_texture(spec, [DATA / "textures", DATA / "styles"], short_side)
     a = generate(lib, tid, 256, 256, seed=1)
     b = generate(lib, tid, 256, 256, seed=2)
-    half = real.shape[0] // 2
-    top, bottom = patches(real[:half], 4), patches(real[half:], 16)
-    full = patches(real, 4)
-    gen = patches(a, 16)
+    sample = generate(lib, tid, 512, 512, seed=11)
+    fine, coarse = (patch_plausibility(sample, exemplar_u8, s) for s in (192, 96))
     return {
         "seed_diff": float(np.abs(a.astype(np.float32) - b).mean()),
-        "gen_nn": nearest_rms(gen, full),
-        "real_nn": nearest_rms(bottom, top),
+        "fine": fine["ratio"],
+        "coarse": coarse["ratio"],
+        "copy": max(fine["copy"], coarse["copy"]),
+        "coverage": fine["coverage"],
     }
+
+
+def exemplars(lib: TextureLibrary, fitted: list[str], only: list[str] | None) -> dict[str, np.ndarray]:
+    """Texture id → the image it should look like: shipped ones at the training scale, fitted ones as uploaded."""
+    cfg = lib.entry["config"]
+    out = {}
+    for spec in cfg["textures"]:
+        out[texture_id(spec)] = load_texture(spec, [DATA / "textures", DATA / "styles"], cfg["short_side"])
+    for pair in fitted:
+        name, path = pair.split("=", 1)
+        image = load_rgb(Path(path))
+        if image is None:
+            raise SystemExit(f"--fitted {pair}: {path} is not a readable image")
+        lib.get(name)  # a learned texture of the user folder (or a .npy path)
+        out[name] = np.asarray(image)
+    return {k: v for k, v in out.items() if not only or k in only}
 
 
 def grid(lib: TextureLibrary, specs: tuple[str, ...], short_side: int, path: Path, cell: int = 160) -> None:
@@ -107,29 +113,39 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 4096])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--grid", default=str(ROOT / "docs" / "texture_grid.jpg"))
+    p.add_argument("--fitted", nargs="*", default=[], help="NAME=EXEMPLAR: a learned texture and its source image")
+    p.add_argument("--only", nargs="*", default=None, help="measure only these texture ids")
+    p.add_argument("--skip-timing", action="store_true", help="no timing table, no grid (plausibility only)")
     args = p.parse_args()
     lib = TextureLibrary()
     specs = tuple(lib.entry["config"]["textures"])
     short_side = lib.entry["config"]["short_side"]
     print(f"texture · {datetime.date.today()} · {cpu_name()} · {os.cpu_count()} cores · ORT CPU\n")
-    print("| size | time (s) | peak RSS (MiB) |\n|---|---|---|")
-    for side in args.sizes:
-        seconds, peak = time_and_memory(side, args.repeats if side < 4096 else 1)
-        print(f"| {side}² | {seconds:.2f} | {peak:.0f} |")
+    if not args.skip_timing:
+        print("| size | time (s) | peak RSS (MiB) |\n|---|---|---|")
+        for side in args.sizes:
+            seconds, peak = time_and_memory(side, args.repeats if side < 4096 else 1)
+            print(f"| {side}² | {seconds:.2f} | {peak:.0f} |")
     print(
-        "\n| texture | seam ratio tiled (≤ 1.2, median of 5 seeds) | not tiled | seed diff | gen NN RMS | real NN RMS |"
+        "\n| texture | fine (≤ 1.3) | coarse (≤ 1.2) | copy (≤ 0.2) | coverage | seam ratio tiled (≤ 1.2,"
+        " median of 5 seeds) | not tiled | seed diff |"
     )
-    print("|---|---|---|---|---|---|")
-    for spec in specs:
-        tid = texture_id(spec)
+    print("|---|---|---|---|---|---|---|---|")
+    for tid, exemplar in exemplars(lib, args.fitted, args.only).items():
         # one row/column pair is noisy on strongly oriented textures (a plank edge may fall on
         # the seam), so the median over five seeds
         tiled = float(np.median([seam_ratio(generate(lib, tid, 512, 512, seed=s, tile=True)) for s in range(5)]))
         plain = float(np.median([seam_ratio(generate(lib, tid, 512, 512, seed=s)) for s in range(5)]))
-        d = diversity(lib, spec, short_side)
-        print(f"| {tid} | {tiled:.2f} | {plain:.2f} | {d['seed_diff']:.1f} | {d['gen_nn']:.3f} | {d['real_nn']:.3f} |")
-    grid(lib, specs, short_side, Path(args.grid))
-    print(f"\ngrid: {args.grid}")
+        d = plausibility(lib, tid, exemplar)
+        print(
+            f"| {tid} | {d['fine']:.2f} | {d['coarse']:.2f} | {d['copy']:.2f} | {d['coverage']:.2f} | {tiled:.2f}"
+            f" | {plain:.2f}"
+            f" | {d['seed_diff']:.1f} |",
+            flush=True,
+        )
+    if not args.skip_timing:
+        grid(lib, specs, short_side, Path(args.grid))
+        print(f"\ngrid: {args.grid}")
 
 
 if __name__ == "__main__":

@@ -37,14 +37,15 @@ def export_body(body: FastTextureBody, noise_dim: int, code_dim: int, path: Path
     w = torch.export.Dim("w", min=least, max=1024)
     g = torch.Generator().manual_seed(0)
     z = lambda n, hh, ww: (torch.randn(n, noise_dim, hh, ww, generator=g), torch.randn(n, code_dim, generator=g))  # noqa: E731
+    n = least  # sizes relative to the fewest cells: a deeper coarse end needs more context
     return export_onnx(
         body,
-        z(1, 12, 12),
+        z(1, n + 4, n + 4),
         path,
         input_names=["noise", "code"],
         output_names=["texture"],
         dynamic_shapes={"noise": {0: batch, 2: h, 3: w}, "code": {0: batch}},
-        parity_inputs=[z(1, 12, 17), z(2, 10, 9), z(1, 24, 11)],
+        parity_inputs=[z(1, n + 4, n + 9), z(2, n + 2, n + 1), z(1, n + 16, n + 3)],
     )
 
 

@@ -7,6 +7,7 @@ local texture (brushwork, grain) rather than global layout.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
@@ -39,3 +40,23 @@ class PatchDiscriminator(nn.Module):
         if self.embed is not None and cls is not None:
             logits = logits + (self.embed(cls)[:, :, None, None] * h).sum(dim=1, keepdim=True)
         return logits
+
+
+class MultiScalePatchDiscriminator(nn.Module):
+    """Patch discriminators on the image and its 2×, 4×, … average-pooled copies → one logit map each.
+
+    pix2pixHD's multi-scale PatchGAN (Wang et al. 2018 §3.2): at full resolution a patch
+    judges grain; on the ×2-pooled image the same patch spans twice the content, so it
+    judges layout (tile courses, whole leaves) at a quarter of the cost.
+    """
+
+    def __init__(self, scales: int, **patch_kwargs) -> None:
+        super().__init__()
+        assert scales >= 1
+        self.scales = nn.ModuleList(PatchDiscriminator(**patch_kwargs) for _ in range(scales))
+
+    def forward(self, x: torch.Tensor, cls: torch.Tensor | None = None) -> list[torch.Tensor]:
+        out = []
+        for i, disc in enumerate(self.scales):
+            out.append(disc(x if i == 0 else F.avg_pool2d(x, 2**i), cls))
+        return out

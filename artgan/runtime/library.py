@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 LEARNED = "(learned)"
 
 
+def adapter_path(vector_path: Path) -> Path:
+    """<name>.npy → <name>.adapter.npz: a learned vector's own network weights, beside it."""
+    return vector_path.with_suffix(".adapter.npz")
+
+
 @dataclass(frozen=True)
 class Vector:
     """One style or texture: its parameter vector and what the gallery shows."""
@@ -30,6 +35,7 @@ class Vector:
     label: str
     params: np.ndarray
     thumbnail: Path | None = None
+    adapter: Path | None = None  # a learned item's own network weights (<name>.adapter.npz), if any
 
 
 class VectorLibrary:
@@ -68,9 +74,15 @@ class VectorLibrary:
             raise self.error(f"{path.name} is not a {self.noun} file (.npy)") from exc
         if params.shape != (self.dim,):
             raise self.error(f"{path.name} holds {params.shape} numbers, not a {self.noun} of this network")
-        thumb = path.with_suffix(".jpg")
+        thumb, adapter = path.with_suffix(".jpg"), adapter_path(path)
         item_id = item_id or path.stem
-        item = Vector(item_id, f"{item_id} {LEARNED}", params, thumb if thumb.exists() else None)
+        item = Vector(
+            item_id,
+            f"{item_id} {LEARNED}",
+            params,
+            thumb if thumb.exists() else None,
+            adapter if adapter.exists() else None,
+        )
         self.items[item_id] = item
         return item
 

@@ -99,6 +99,29 @@ def get_session(
         return _sessions[key]
 
 
+def session_with_weights(
+    path: Path, weights: dict[str, np.ndarray], threads: int | None = None, spin: bool | None = None
+) -> ort.InferenceSession:
+    """A new (uncached) session of `path` with the named initialisers replaced: a learned item's adapter.
+
+    ORT_ENABLE_ALL's layout transforms keep the model's own weights and silently drop the
+    replacements (measured on texture.onnx, ORT 1.31); EXTENDED applies them and runs as fast here.
+    """
+    opts = session_options(threads, spin)
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    values = {
+        name: ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(w, np.float32)) for name, w in weights.items()
+    }
+    for name, value in values.items():
+        opts.add_initializer(name, value)
+    try:
+        sess = ort.InferenceSession(str(path), opts, providers=providers())
+    except ort.capi.onnxruntime_pybind11_state.Fail as exc:
+        raise ArtganError(f"ONNX Runtime cannot load {Path(path).name} with replaced weights: {exc}") from exc
+    sess.replaced_weights = values  # ORT reads them for the session's whole life
+    return sess
+
+
 def parallel_workers(sess: ort.InferenceSession) -> int:
     """How many independent pieces (tiles, windows) to run at once on `sess`'s device.
 

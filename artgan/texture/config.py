@@ -34,7 +34,11 @@ class TextureConfig:
     lr_d: float = 3e-4
     gan_loss: str = "bce"  # the seed's BCE L_D and non-saturating L_G (§4.1)
     gram_weight: float = 0.02  # Gram term through the shared feature network: +10 % time, steadier colours
-    feature_net: str = "efficientnet_lite0"
+    feature_net: str = "efficientnet_lite0"  # or "vgg19" (Gatys' original layers, ~6× slower)
+    # structures larger than a crop's patches (issue 20: tile courses, whole leaves, swirls):
+    # discriminators and Gram terms also on the crop pooled ×2, ×4, … (1 = only the crop itself)
+    disc_scales: int = 1  # multi-scale PatchGAN (Wang et al. 2018 §3.2)
+    gram_scales: int = 1  # Gram pyramid (Snelgrove 2017)
 
     @property
     def noise_dim(self) -> int:

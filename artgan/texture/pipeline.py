@@ -6,7 +6,10 @@ an output pixel depends only on a window of cells around it. Hence:
   run in windows; the stitched image equals a one-shot run exactly;
 - seamless tiling: a periodic field (wrapped local noise, wave vectors snapped to whole
   periods, Bergmann et al. 2017 §3.3) gives a periodic image;
-- morphing: the global code and wave vectors are interpolated between two textures.
+- morphing: the global code and wave vectors are interpolated between two textures;
+- a fitted texture may carry a low-rank adapter for the coarse layers (<name>.adapter.npz):
+  its session is the same graph with those initialisers replaced (no re-export), and a
+  morph blends the adapters' weight changes like the codes.
 Order of operations mirrors the Texture tab: texture → morph → size → seed → tileable.
 """
 
@@ -15,6 +18,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,7 +29,7 @@ from artgan.errors import ArtganError
 from artgan.runtime.images import resize_u8
 from artgan.runtime.library import Vector, VectorLibrary
 from artgan.runtime.manifest import WEIGHTS_DIR
-from artgan.runtime.sessions import parallel_workers, warm_up
+from artgan.runtime.sessions import parallel_workers, session_with_weights, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +37,33 @@ MODEL_ID = "texture"
 MIN_SIDE, MAX_SIDE = 64, 4096
 WINDOW_CELLS = 64  # 1024 px per window: bounded memory (~0.3 GB) at any output size
 MAX_SEED = 2**31 - 1
+ADAPTED_SESSIONS = 4  # sessions with replaced weights kept (learned textures or morphs in use)
+
+# (adapter file, coefficient) per texture of a morph that has one: weights = base + Σ coefficient·Δ
+AdapterMix = tuple[tuple[Path, float], ...]
 
 
 class TextureError(ArtganError):
     """An unknown texture, a bad size or seed, or an unusable texture file."""
 
 
-Texture = Vector  # a texture is the generator's global code and wave vectors, [G + 2P]
+Texture = Vector  # a texture is the generator's global code and wave vectors, [G + 2P] (+ a learned adapter)
+
+
+def load_adapter(path: Path) -> tuple[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """<name>.adapter.npz → (sha256 of the texture model it was fitted on, initialiser → (base, Δ)).
+
+    Stored as base weights plus low-rank factors (Hu et al. 2021, LoRA): Δ = up @ down,
+    reshaped like the base. The base travels along so a blend needs no ONNX parser.
+    """
+    try:
+        with np.load(path) as z:
+            sha = str(z["model_sha256"])
+            names = [k.split(":", 1)[1] for k in z.files if k.startswith("base:")]
+            layers = {n: (z[f"base:{n}"], (z[f"up:{n}"] @ z[f"down:{n}"]).reshape(z[f"base:{n}"].shape)) for n in names}
+    except (OSError, ValueError, KeyError) as exc:
+        raise TextureError(f"{path.name} is not a texture adapter file") from exc
+    return sha, layers
 
 
 def user_textures_dir() -> Path:
@@ -57,6 +82,8 @@ class TextureLibrary(VectorLibrary):
         noise = self.entry["noise"]
         self.local_dim, self.global_dim, self.periodic_dim = noise["local"], noise["global"], noise["periodic"]
         self.pad = math.ceil(self.margin / self.cell)  # cells of context around every window
+        self.adapted: OrderedDict[tuple, object] = OrderedDict()  # (mix with file times, threads, spin) → session
+        self.adapted_lock = threading.Lock()
 
     @property
     def textures(self) -> dict[str, Vector]:
@@ -67,6 +94,33 @@ class TextureLibrary(VectorLibrary):
         """Global code + (ky, kx) per periodic channel."""
         noise = self.entry["noise"]
         return noise["global"] + 2 * noise["periodic"]
+
+    def add_file(self, path: Path, item_id: str | None = None) -> Vector:
+        """A learned texture; its adapter, if any, must have been fitted on this model."""
+        item = super().add_file(path, item_id)
+        if item.adapter is not None and load_adapter(item.adapter)[0] != self.entry["sha256"]:
+            self.items.pop(item.id)
+            raise TextureError(f"{item.adapter.name} was fitted on another texture model; learn it again")
+        return item
+
+    def adapter_mix(self, a: str, b: str | None = None, t: float = 0.0) -> AdapterMix | None:
+        """The adapters of a morph, weighted like the codes; None when neither texture has one."""
+        pairs = [(self.get(a).adapter, 1.0 - t)] + ([(self.get(b).adapter, t)] if b is not None else [])
+        mix = tuple((path, coef) for path, coef in pairs if path is not None and coef > 0)
+        return mix or None
+
+    def session(self, threads: int | None = None, spin: bool | None = None, mix: AdapterMix | None = None):
+        """The shipped graph's session, or (with `mix`) one with the blended adapter weights (a few cached)."""
+        if mix is None:
+            return super().session(threads, spin)
+        key = (tuple((path, path.stat().st_mtime_ns, coef) for path, coef in mix), threads, spin)  # relearned: new
+        with self.adapted_lock:
+            if key not in self.adapted:
+                self.adapted[key] = session_with_weights(self.model_path, blended_weights(mix), threads, spin)
+                while len(self.adapted) > ADAPTED_SESSIONS:
+                    self.adapted.popitem(last=False)
+            self.adapted.move_to_end(key)
+            return self.adapted[key]
 
     def morph(self, a: str, b: str | None = None, t: float = 0.0) -> np.ndarray:
         """(1 − t)·params(a) + t·params(b): codes and wave vectors interpolated together."""
@@ -80,6 +134,15 @@ class TextureLibrary(VectorLibrary):
     def warm_up(self) -> None:
         params = next(iter(self.textures.values())).params
         warm_up(self.session(), feeds(self, noise_field(self, params, 0, 4, 4, False), params))
+
+
+def blended_weights(mix: AdapterMix) -> dict[str, np.ndarray]:
+    """base + Σ coefficient·Δ per replaced initialiser (a layer only one adapter changes keeps the other's base)."""
+    out: dict[str, np.ndarray] = {}
+    for path, coef in mix:
+        for name, (base, delta) in load_adapter(path)[1].items():
+            out[name] = out.get(name, base) + coef * delta
+    return {name: w.astype(np.float32) for name, w in out.items()}
 
 
 def check_size(width: int, height: int) -> None:
@@ -138,7 +201,13 @@ def feeds(lib: TextureLibrary, field: np.ndarray, params: np.ndarray) -> dict[st
     return {"noise": np.ascontiguousarray(field[None]), "code": params[None, : lib.global_dim]}
 
 
-def run_field(lib: TextureLibrary, field: np.ndarray, params: np.ndarray, window: int = WINDOW_CELLS) -> np.ndarray:
+def run_field(
+    lib: TextureLibrary,
+    field: np.ndarray,
+    params: np.ndarray,
+    window: int = WINDOW_CELLS,
+    mix: AdapterMix | None = None,
+) -> np.ndarray:
     """Noise field [C, h, w] → HWC uint8 of (h − 2·pad)·cell × (w − 2·pad)·cell px, in windows.
 
     Windows of `window` cells (+ context) are exact crops of the one-shot result:
@@ -153,10 +222,10 @@ def run_field(lib: TextureLibrary, field: np.ndarray, params: np.ndarray, window
         for r0 in range(0, rows, window)
         for c0 in range(0, cols, window)
     ]
-    sess = lib.session()
+    sess = lib.session(mix=mix)
     workers = min(len(boxes), parallel_workers(sess))
     if workers > 1:  # one single-threaded run per core (same pixels, bit for bit)
-        sess = lib.session(threads=1)
+        sess = lib.session(threads=1, mix=mix)
 
     def one(box: tuple[int, int, int, int]) -> None:
         r0, r1, c0, c1 = box
@@ -203,7 +272,8 @@ def generate(
     check_size(width, height)
     params = lib.morph(texture, morph_to, morph)
     rows, cols = math.ceil(height / lib.cell), math.ceil(width / lib.cell)
-    img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), params, window)
+    mix = lib.adapter_mix(texture, morph_to, morph)
+    img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), params, window, mix)
     if not tile:
         return img[:height, :width]
     # any origin of a periodic image is as good: put the wrap half a cell inside, where neighbours

@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 
 from artgan.errors import ArtganError
-from artgan.features.networks import build_feature_net
+from artgan.features.networks import FEATURE_NETS, build_feature_net
 from artgan.losses.gan import GAN_LOSSES, gan_losses
-from artgan.losses.style import gram, gram_style_loss
-from artgan.nets.discriminators import PatchDiscriminator
+from artgan.nets.discriminators import MultiScalePatchDiscriminator, PatchDiscriminator
 from artgan.texture.config import TextureConfig
 from artgan.texture.data import DEFAULT_TEXTURES, TextureCrops, all_textures, load_texture, random_patch, texture_id
+from artgan.texture.gram import GramPyramid
 from artgan.texture.model import TextureGenerator, build, cells_for
 from artgan.training import (
     LossMeter,
@@ -36,8 +36,22 @@ from artgan.training import (
 )
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-GRAM_LAYERS = (0, 1, 2, 3)
-GRAM_LAYER_WEIGHTS = (0.5, 0.5, 1.0, 5.0)  # raw early-stage Gram losses are far larger (as in Stylize)
+
+
+def build_discriminator(cfg: TextureConfig, num_classes: int) -> PatchDiscriminator | MultiScalePatchDiscriminator:
+    """Projection-conditioned (Miyato & Koyama 2018): one discriminator judges every texture.
+
+    One scale keeps the plain PatchDiscriminator, so earlier checkpoints resume as they were.
+    """
+    kwargs = {"base": cfg.disc_base, "layers": cfg.disc_layers, "num_classes": num_classes}
+    if cfg.disc_scales == 1:
+        return PatchDiscriminator(**kwargs)
+    return MultiScalePatchDiscriminator(cfg.disc_scales, **kwargs)
+
+
+def logit_maps(out: torch.Tensor | list[torch.Tensor]) -> list[torch.Tensor]:
+    """A discriminator's output as a list of logit maps, one per scale (fp32 for the losses)."""
+    return [o.float() for o in (out if isinstance(out, list) else [out])]
 
 
 class TextureTrainer:
@@ -48,26 +62,16 @@ class TextureTrainer:
         self.images = images
         device = self.device
         self.gen = build(cfg).to(device)
-        # projection-conditioned (Miyato & Koyama 2018): one discriminator judges every texture
-        self.disc = PatchDiscriminator(base=cfg.disc_base, layers=cfg.disc_layers, num_classes=len(images)).to(device)
+        self.disc = build_discriminator(cfg, len(images)).to(device)
         self.gen_ddp, self.disc_ddp = session.wrap(self.gen), session.wrap(self.disc)
         self.opt_g = Optimizer(torch.optim.Adam(self.gen.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999)), session)
         self.opt_d = Optimizer(torch.optim.Adam(self.disc.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999)), session)
         self.cells = cells_for(cfg.crop, self.gen.body.margin)
-        self.fnet = self.targets = None
+        self.gram = self.targets = None
         if cfg.gram_weight > 0:
-            self.fnet = build_feature_net(cfg.feature_net).to(device)
-            self.targets = self.gram_targets(images)
+            self.gram = GramPyramid(build_feature_net(cfg.feature_net).to(device), cfg.feature_net, cfg.gram_scales)
+            self.targets = self.gram.targets([to_tensor(im)[None].to(device) for im in images])  # whole images
         self.step_count = 0
-
-    @torch.no_grad()
-    def gram_targets(self, images: list) -> list[torch.Tensor]:
-        """Per texture and layer, the Gram matrix of the whole image divided by M: [K, C, C]."""
-        per_tex = []
-        for im in images:
-            feats = self.fnet(torch.from_numpy(im.copy()).permute(2, 0, 1)[None].float().to(self.device) / 255)
-            per_tex.append([gram(feats[i])[0] / feats[i][0, 0].numel() for i in GRAM_LAYERS])
-        return [torch.stack([t[j] for t in per_tex]) for j in range(len(GRAM_LAYERS))]
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
         out = self.gen_ddp(idx, self.cells, self.cells)  # [N,3,S',S'] with S' ≥ crop
@@ -85,12 +89,11 @@ class TextureTrainer:
             with self.session.autocast():
                 fake = fakes[k] if fakes else self.fake(idx)
                 with frozen(self.disc):
-                    losses = {"g": g_loss_fn(self.disc(fake, idx).float())}
+                    maps = logit_maps(self.disc(fake, idx))
+                    losses = {"g": sum(g_loss_fn(m) for m in maps) / len(maps)}
                 total = losses["g"]
-                if self.fnet is not None:
-                    feats = self.fnet(fake)
-                    targets = [t[idx] for t in self.targets]
-                    losses["gram"] = gram_style_loss([feats[i] for i in GRAM_LAYERS], targets, list(GRAM_LAYER_WEIGHTS))
+                if self.gram is not None:
+                    losses["gram"] = self.gram.loss(fake, [[t[idx] for t in level] for level in self.targets])
                     total = total + self.cfg.gram_weight * losses["gram"]
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
@@ -104,7 +107,8 @@ class TextureTrainer:
 
         def d_loss(batch: list[torch.Tensor], fake: torch.Tensor) -> torch.Tensor:
             real, idx = batch
-            return d_loss_fn(self.disc_ddp(real, idx).float(), self.disc_ddp(fake, idx).float())
+            pairs = zip(logit_maps(self.disc_ddp(real, idx)), logit_maps(self.disc_ddp(fake, idx)), strict=True)
+            return sum(d_loss_fn(r, f) for r, f in pairs) / self.cfg.disc_scales
 
         def generate(batch: list[torch.Tensor]) -> torch.Tensor:
             return self.fake(batch[1])
@@ -173,6 +177,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--widths", default=",".join(map(str, d.widths)), help="generator widths: cell level + 4 levels")
     p.add_argument("--depths", default=",".join(map(str, d.depths)), help="3×3 convs per level: cell level + 4 levels")
     p.add_argument("--gram-weight", type=float, default=d.gram_weight, help="weight of the optional Gram term")
+    p.add_argument("--feature-net", default=d.feature_net, choices=sorted(FEATURE_NETS), help="Gram term's network")
+    p.add_argument(
+        "--gram-scales", type=int, default=d.gram_scales, help="Gram term on the crop and its ×2, ×4… pooled copies"
+    )
+    p.add_argument(
+        "--disc-scales", type=int, default=d.disc_scales, help="patch discriminators on the crop and its pooled copies"
+    )
+    p.add_argument("--periodic-dim", type=int, default=d.periodic_dim, help="periodic noise channels sin(k·x + φ)")
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -197,6 +209,10 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         batch_size=args.batch_size,
         gram_weight=args.gram_weight,
         gan_loss=args.gan_loss,
+        feature_net=args.feature_net,
+        gram_scales=args.gram_scales,
+        disc_scales=args.disc_scales,
+        periodic_dim=args.periodic_dim,
     )
 
 

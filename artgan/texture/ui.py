@@ -23,8 +23,8 @@ from artgan.ui import user_errors
 LEARN = LearnPanel(
     "texture",
     "Texture image",
-    "Learns a new texture code from your image in a few minutes; the generator itself stays the same,"
-    " so it works best for looks near the shipped textures and their blends.",
+    "Learns a new texture from your image in a few minutes: its code, and a small adapter for the"
+    " generator's coarse layers so that it can take on new shapes, not only new colours.",
     (20, 400, 200),
     "3 min on 2 CPU cores",
 )

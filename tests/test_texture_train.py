@@ -1,0 +1,86 @@
+"""Texture training levers (issue 20): multi-scale discriminator, Gram pyramid, periodic channels,
+coarse capacity; trained two steps, exported (asserted parity) and run by the pipeline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from artgan.cli import main  # noqa: E402
+from artgan.evaluation.texture import seam_ratio  # noqa: E402
+from artgan.features.networks import build_feature_net  # noqa: E402
+from artgan.nets.discriminators import MultiScalePatchDiscriminator  # noqa: E402
+from artgan.texture.config import TextureConfig  # noqa: E402
+from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
+from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
+from artgan.texture.train import build_discriminator, load_model  # noqa: E402
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+
+
+def test_multiscale_discriminator_judges_the_pooled_crop_too():
+    torch.manual_seed(0)
+    disc = MultiScalePatchDiscriminator(2, base=4, layers=3, num_classes=3).eval()  # spectral norm: no power step
+    x, cls = torch.rand(2, 3, 64, 64), torch.tensor([0, 2])
+    maps = disc(x, cls)
+    assert [m.shape for m in maps] == [(2, 1, 8, 8), (2, 1, 4, 4)]
+    torch.testing.assert_close(maps[1], disc.scales[1](torch.nn.functional.avg_pool2d(x, 2), cls))
+    # one scale stays the plain discriminator: earlier checkpoints resume unchanged
+    assert type(build_discriminator(TextureConfig(), 3)).__name__ == "PatchDiscriminator"
+
+
+def test_gram_pyramid_is_zero_on_its_own_exemplar_only():
+    torch.manual_seed(0)
+    gram = GramPyramid(build_feature_net("efficientnet_lite0"), "efficientnet_lite0", scales=2)
+    stripes = (torch.arange(128)[None, :] + torch.arange(128)[:, None]) % 24 < 12
+    ex = stripes.float().expand(1, 3, -1, -1).clone()
+    targets = gram.targets([ex, torch.rand(1, 3, 128, 128)])
+    assert len(targets) == 2 and targets[0][0].shape[0] == 2  # levels × layers of [K, C, C]
+    own = [[t[:1] for t in level] for level in targets]
+    assert float(gram.loss(ex, own)) < 1e-6
+    assert float(gram.loss(torch.rand(1, 3, 128, 128), own)) > 1e-3
+    assert [p.shape[-1] for p in pyramid(ex, 3)] == [128, 64, 32]
+
+
+@pytest.fixture(scope="module")
+def lever_run(tmp_path_factory):
+    """Two steps with every lever on: 2 discriminator scales, 2 Gram levels, 6 periodic
+    channels, a deeper cell level (3 convs); then export."""
+    tmp = tmp_path_factory.mktemp("levers")
+    data = tmp / "data"
+    (data / "textures").mkdir(parents=True)
+    for name in ("grass", "bricks_mossy"):  # the shipped 128 px thumbnails (CC0) as training images
+        shutil.copy(WEIGHTS / "textures" / f"{name}.jpg", data / "textures" / f"{name}.jpg")
+    train = ["train", "texture", "--data", str(data), "--textures", "grass,bricks_mossy", "--out", str(tmp / "run")]
+    small = ["--steps", "2", "--crop", "64", "--batch-size", "2", "--widths", "8,8,4,4,4", "--depths", "3,2,1,1,1"]
+    levers = ["--disc-scales", "2", "--gram-scales", "2", "--periodic-dim", "6", "--gram-weight", "0.02"]
+    assert main(train + small + levers) == 0
+    weights = tmp / "weights"
+    export = ["export", "texture", "--checkpoint", str(tmp / "run" / "last.pt"), "--weights", str(weights)]
+    assert main([*export, "--data", str(data)]) == 0
+    return tmp
+
+
+def test_levers_are_in_the_checkpoint_and_resume(lever_run):
+    state = torch.load(lever_run / "run" / "last.pt", weights_only=False)
+    cfg = TextureConfig.from_dict(state["config"])
+    assert (cfg.disc_scales, cfg.gram_scales, cfg.periodic_dim, cfg.depths[0]) == (2, 2, 6, 3)
+    assert any(k.startswith("scales.1.") for k in state["discriminator"])
+    _, gen = load_model(lever_run / "run" / "last.pt")
+    assert gen.body.margin == 3 * 16 + 2 * 8 + 4 + 2 + 1 + 1  # a third cell-level conv: 16 px more a side
+
+
+def test_lever_model_exports_and_keeps_tiling_and_morphing(lever_run, tmp_path):
+    lib = TextureLibrary(lever_run / "weights", user_dir=tmp_path)
+    assert lib.periodic_dim == 6 and lib.margin == 72 and lib.entry["export"]["parity_max_abs_error"] < 1e-3
+    for size in (64, 300):
+        tiled = generate(lib, "grass", size, size, seed=2, tile=True)
+        assert tiled.shape == (size, size, 3) and seam_ratio(tiled) < 1.5
+    a = generate(lib, "grass", 96, 96, seed=1, morph_to="bricks_mossy", morph=0.0)
+    np.testing.assert_array_equal(a, generate(lib, "grass", 96, 96, seed=1))
+    assert not np.array_equal(a, generate(lib, "grass", 96, 96, seed=1, morph_to="bricks_mossy", morph=1.0))
