@@ -20,6 +20,10 @@ from artgan.runtime.images import ensure_rgb_u8
 from artgan.stylize.pipeline import StyleLibrary, keep_colors, mix, run_network
 from artgan.video.temporal import DEFAULT_STABILIZE, Stabilizer, shrink
 
+# flow for live frames at this long side: a webcam's motion field is smooth, and half of the
+# 320 px frame halves the steadiness cost that the 12 fps goal at 320 px has no room for
+LIVE_FLOW_SIDE = 160
+
 FPS_WINDOW = 2.0  # seconds of delivered frames the fps readout averages over
 SLOW_FPS = 3.0  # below this, after the first seconds, the readout says the stream is slow
 RESTART_GAP = 1.0  # s without frames after which a frame starts a new stream (Stop, then Record)
@@ -107,7 +111,8 @@ class LiveSession:
     def steady(self, frame_u8: np.ndarray, painted_u8: np.ndarray, settings: LiveSettings) -> np.ndarray:
         key = (frame_u8.shape, tuple(sorted(settings.styles.items())), settings.steady)
         if key != self._key:
-            self._key, self.stabilizer = key, Stabilizer(DEFAULT_STABILIZE if settings.steady else 0.0)
+            strength = DEFAULT_STABILIZE if settings.steady else 0.0
+            self._key, self.stabilizer = key, Stabilizer(strength, LIVE_FLOW_SIDE)
         return self.stabilizer(frame_u8, painted_u8)
 
     def _fps(self, now: float) -> float:

@@ -129,10 +129,10 @@ class Stabilizer:
     returned frame gets back the stroke contrast that averaging takes away.
     """
 
-    def __init__(self, strength: float) -> None:
+    def __init__(self, strength: float, flow_side: int = FLOW_SIDE) -> None:
         if not 0.0 <= strength <= 1.0:
             raise ValueError("stabilisation strength must be between 0 and 1")
-        self.strength = strength
+        self.strength, self.flow_side = strength, flow_side
         self.flows = FlowPair()
         self.prev: tuple[np.ndarray, np.ndarray] | None = None  # previous input (RGB, grey)
         self.prev_out: np.ndarray | None = None
@@ -140,7 +140,7 @@ class Stabilizer:
 
     def __call__(self, frame_u8: np.ndarray, stylized_u8: np.ndarray) -> np.ndarray:
         h, w = frame_u8.shape[:2]
-        small = shrink(frame_u8, FLOW_SIDE)
+        small = shrink(frame_u8, self.flow_side)
         cur = gray(small)
         prev, self.prev = self.prev, (small, cur)
         if self.strength == 0 or prev is None or is_cut(cur, prev[1]):
