@@ -37,6 +37,13 @@ TINY = [
 ]
 
 
+def export_to(checkpoint, styles, weights) -> dict:
+    """`artgan export stylize` into `weights`; returns the model's manifest entry."""
+    args = ["export", "stylize", "--checkpoint", str(checkpoint), "--styles", str(styles), "--weights", str(weights)]
+    assert main(args) == 0
+    return load_manifest(weights)["models"][0]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("chain")
@@ -105,22 +112,7 @@ def test_a_trained_network_grows_a_coarse_stage_then_exports_and_serves(tiny_run
     assert state["step"] == 1 and state["config"]["coarse_blocks"] == 1
     assert not torch.equal(state["net"]["coarse_out.weight"], torch.zeros_like(state["net"]["coarse_out.weight"]))
     weights = tmp_path / "weights"
-    assert (
-        main(
-            [
-                "export",
-                "stylize",
-                "--checkpoint",
-                str(run / "last.pt"),
-                "--styles",
-                str(styles),
-                "--weights",
-                str(weights),
-            ]
-        )
-        == 0
-    )
-    entry = load_manifest(weights)["models"][0]
+    entry = export_to(run / "last.pt", styles, weights)
     assert entry["stride"] == 8 and entry["export"]["parity_max_abs_error"] <= 1e-3
     img = (np.random.default_rng(2).random((45, 61, 3)) * 255).astype(np.uint8)
     assert stylize(StyleLibrary(weights), img, {"starry_night": 1}, max_side=None).shape == (45, 61, 3)
@@ -144,22 +136,7 @@ def test_resume_continues_step_count_and_weights(tiny_run):
 def test_export_then_serve_through_onnx_runtime(tiny_run, tmp_path):
     _, styles, out, _ = tiny_run
     weights = tmp_path / "weights"
-    assert (
-        main(
-            [
-                "export",
-                "stylize",
-                "--checkpoint",
-                str(out / "last.pt"),
-                "--styles",
-                str(styles),
-                "--weights",
-                str(weights),
-            ]
-        )
-        == 0
-    )
-    entry = load_manifest(weights)["models"][0]
+    entry = export_to(out / "last.pt", styles, weights)
     assert entry["export"]["parity_max_abs_error"] <= 1e-3 and entry["training"]["steps"] == 3
     library = StyleLibrary(weights)
     img = (np.random.default_rng(1).random((50, 70, 3)) * 255).astype(np.uint8)
