@@ -213,3 +213,27 @@ def test_distil_into_the_fast_architecture_then_export(tiny_run, tmp_path):
     assert library.entry["config"]["arch"] == "fast"
     img = (np.random.default_rng(2).random((45, 61, 3)) * 255).astype(np.uint8)
     assert stylize(library, img, {"starry_night": 1}, max_side=None).shape == (45, 61, 3)
+
+
+def test_a_network_with_a_work_side_paints_at_it_and_upsamples(tiny_run, tmp_path):
+    """--work-side goes into the manifest: a picture larger than it is painted at the work side
+    and upsampled (as the same picture first shrunk to it would be), so strokes keep the
+    painting's scale at any output size; --crop-scale is saved with the recipe."""
+    from artgan.runtime.images import resize_u8
+
+    _, styles, _, _ = tiny_run
+    run = tmp_path / "work"
+    args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
+    assert main([*args, "--steps", "1", "--work-side", "48", "--crop-scale", "0.6,0.9"]) == 0
+    state = torch.load(run / "last.pt", weights_only=False)
+    assert list(state["config"]["crop_scale"]) == [0.6, 0.9]
+    entry = export_to(run / "last.pt", styles, tmp_path / "weights")
+    assert entry["config"]["work_side"] == 48
+    library = StyleLibrary(tmp_path / "weights")
+    img = (np.random.default_rng(3).random((64, 96, 3)) * 255).astype(np.uint8)
+    out = stylize(library, img, {"the_scream": 1}, max_side=None)
+    small = stylize(library, resize_u8(img, 48, 32), {"the_scream": 1}, max_side=None)
+    assert out.shape == (64, 96, 3)
+    np.testing.assert_array_equal(out, resize_u8(small, 96, 64))
+    finer = stylize(library, img, {"the_scream": 1}, brush_scale=0.5, max_side=None)
+    assert np.abs(finer.astype(int) - out.astype(int)).mean() > 1  # brush scale 0.5 paints at 96 px

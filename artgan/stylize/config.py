@@ -21,6 +21,9 @@ class StylizeConfig:
     coarse_channels: int = 0
     coarse_blocks: int = 0
     styles: tuple[str, ...] = ()
+    # long side the network paints at before upsampling (0 = the output size): a wide network
+    # at ~512 px costs what a slim one costs at 1024, and its strokes keep the painting's scale
+    work_side: int = 0
     # feature network and layers (indices of the feature net's stages)
     feature_net: str = "efficientnet_lite0"
     style_layers: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -37,6 +40,9 @@ class StylizeConfig:
     adv_patch: int = 96
     # data
     crop: int = 192
+    # share of a photo's short side a training crop covers: sets the scale of content the
+    # network learns to paint, which should match the size it runs at (`work_side`)
+    crop_scale: tuple[float, float] = (0.3, 1.0)
     style_size: int = 384
     batch_size: int = 4
     lr: float = 1e-3
@@ -47,5 +53,6 @@ class StylizeConfig:
     @classmethod
     def from_dict(cls, d: dict) -> StylizeConfig:
         tuples = {"channels", "kernels", "styles", "style_layers", "content_layers", "style_layer_weights"}
+        tuples |= {"crop_scale"}
         known = {f.name for f in fields(cls)}  # older checkpoints may carry retired keys
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in known})

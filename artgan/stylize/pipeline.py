@@ -30,7 +30,7 @@ MAX_SIDE = 4096
 TILE = 1024  # larger pictures run in tiles of this side…
 MARGIN = 48  # …with this much context around each (a multiple of the stride)
 STATS_SIDE = 1024  # long side at which a tiled picture's normalisation statistics are taken
-REFERENCE_SIDE = 1024  # above this output size, brush scale 1 keeps the 1024 px look
+REFERENCE_SIDE = 1024  # above this output size, brush scale 1 keeps the 1024 px look (see work_side)
 
 
 Style = Vector  # a style is a vector of the stylize network's conditional norms
@@ -49,6 +49,8 @@ class StyleLibrary(VectorLibrary):
     def __init__(self, weights_dir: Path = WEIGHTS_DIR, user_dir: Path | None = None, model_id: str = MODEL_ID) -> None:
         super().__init__(weights_dir, user_dir or user_styles_dir(), model_id)
         self.stride = int(self.entry["stride"])
+        # the long side the network paints at (brush scale 1); older exports paint at the output size
+        self.work_side = int(self.entry.get("config", {}).get("work_side") or REFERENCE_SIDE)
 
     @property
     def styles(self) -> dict[str, Vector]:
@@ -189,10 +191,10 @@ def stylize(
     """Stylize an HWC uint8 RGB image; returns HWC uint8 RGB of the output size.
 
     The output's long side is at most `max_side`. The network runs at a long side of
-    min(output, REFERENCE_SIDE) / `brush_scale`, taken from the original picture: strokes
-    keep their size relative to the picture from 1024 px up, so a 2048 px output looks
-    like the 1024 px one, only larger; `brush_scale` < 1 paints finer strokes (and runs
-    the network at the full output size, in shared-statistics tiles, at 0.5 for 2048).
+    min(output, its work side) / `brush_scale`, taken from the original picture, and is
+    upsampled: strokes keep their size relative to the picture above the work side, so a
+    2048 px output looks like the 1024 px one, only larger; `brush_scale` < 1 paints finer
+    strokes (and runs the network at a larger size, in shared-statistics tiles when large).
     """
     if not 0.0 <= strength <= 1.0:
         raise StyleError("strength must be between 0 and 1")
@@ -204,7 +206,7 @@ def stylize(
     if strength == 0.0:
         return img.copy()
     h, w = img.shape[:2]
-    scale = min(max(h, w), REFERENCE_SIDE) / brush_scale / max(h, w)
+    scale = min(max(h, w), library.work_side) / brush_scale / max(h, w)
     work = resize_u8(original, max(8, round(w * scale)), max(8, round(h * scale)))
     out = resize_u8(paint(library, work, vec, tile), w, h)
     if preserve_colors:

@@ -251,6 +251,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--crop", type=int, default=None, help=f"training crop side, multiple of 4 (default {d.crop})")
     p.add_argument(
+        "--crop-scale",
+        default=None,
+        help=f"min,max share of a photo's short side per crop (default {','.join(map(str, d.crop_scale))})",
+    )
+    p.add_argument(
         "--style-size", type=int, default=None, help=f"long side of paintings for Gram targets (default {d.style_size})"
     )
     p.add_argument("--batch-size", type=int, default=None, help=f"crops per step, all GPUs (default {d.batch_size})")
@@ -259,6 +264,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channels", default="16,32,64", help="network widths c1,c2,c3 (fast: c1,c2)")
     p.add_argument("--kernels", default="9,3", help="input and output conv kernels (fast: 5,3)")
     p.add_argument("--res-blocks", type=int, default=d.res_blocks, help="residual blocks at 1/4 scale")
+    p.add_argument(
+        "--work-side",
+        type=int,
+        default=d.work_side,
+        help="long side the exported network paints at, then upsampled (0 = the output size)",
+    )
     p.add_argument(
         "--coarse",
         default="0,0",
@@ -298,7 +309,7 @@ RECIPE = (
     "batch_size",
     "lr",
 )
-LAYER_LISTS = {"style_layers": int, "style_layer_weights": float, "content_layers": int}
+LAYER_LISTS = {"style_layers": int, "style_layer_weights": float, "content_layers": int, "crop_scale": float}
 
 
 def recipe_overrides(args: argparse.Namespace) -> dict:
@@ -318,6 +329,7 @@ def config_from(args: argparse.Namespace, style_files: list[Path]) -> StylizeCon
         channels=tuple(int(c) for c in args.channels.split(",")),
         kernels=tuple(int(k) for k in args.kernels.split(",")),
         res_blocks=args.res_blocks,
+        work_side=args.work_side,
         coarse_channels=int(args.coarse.split(",")[0]),
         coarse_blocks=int(args.coarse.split(",")[1]),
         styles=tuple(p.stem for p in style_files),
@@ -345,6 +357,8 @@ def run(args: argparse.Namespace) -> Path:
         new, dropped = grow(trainer.net, trainer.bank, seed_state)
         listed = {"new": ", ".join(new) or "none", "dropped": ", ".join(dropped) or "none"}
         print(f"started from {args.init_from}; layers new: {listed['new']}; dropped: {listed['dropped']}")
-    data = CropDataset(train_files, cfg.crop, cfg.batch_size, seed=args.seed, transform=StyleLabel(len(cfg.styles)))
+    data = CropDataset(
+        train_files, cfg.crop, cfg.batch_size, cfg.crop_scale, seed=args.seed, transform=StyleLabel(len(cfg.styles))
+    )
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
     return fit(trainer, session, data, cfg.batch_size, args, lambda path: trainer.sample(preview, path), "stylize")
