@@ -17,6 +17,7 @@ import torch
 from artgan.runtime.manifest import MANIFEST, WEIGHTS_DIR, sha256_of
 from export.onnx_export import OPSET
 
+SHIPPED_FILE_LIMIT = 10_000_000  # bytes: the largest file a Space accepts without LFS
 UNRECORDED = "see the model card in docs/models/"  # the training command, when the export was not told it
 
 
@@ -40,10 +41,19 @@ def base_entry(model_id: str, task: str, onnx_path: Path, parity_error: float, a
 
 
 def ship_checkpoint(entry: dict, checkpoint: Path, weights: Path, note: str) -> None:
-    """Copy the checkpoint to weights/checkpoints/<id>.pt and record it, so a later run can resume."""
+    """Copy the checkpoint to weights/checkpoints/<id>.pt and record it, so a later run can resume.
+
+    Spaces refuse files over 10 MB without LFS: a checkpoint that would exceed it is shipped
+    without its optimiser state (Adam's moments are twice the network), and `--resume`
+    then starts the optimiser afresh from the shipped weights.
+    """
     shipped = weights / "checkpoints" / f"{entry['id']}.pt"
     shipped.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(checkpoint, shipped)
+    if shipped.stat().st_size > SHIPPED_FILE_LIMIT:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        torch.save({k: v for k, v in state.items() if not k.startswith("optimizer")}, shipped)
+        note += "; optimiser state left out to stay under 10 MB (a resumed run restarts Adam)"
     entry["checkpoint"] = {"file": f"checkpoints/{shipped.name}", "sha256": sha256_of(shipped), "note": note}
 
 

@@ -156,6 +156,29 @@ def test_re_exporting_the_shipped_checkpoint_keeps_its_record(tiny_run, tmp_path
     assert again["training"]["command"] == "artgan train stylize X"
 
 
+def test_a_checkpoint_too_large_for_a_space_ships_without_its_optimiser_and_still_resumes(
+    tiny_run, tmp_path, monkeypatch
+):
+    import export.manifest
+
+    _, styles, out, _ = tiny_run
+    monkeypatch.setattr(export.manifest, "SHIPPED_FILE_LIMIT", 1000)  # the tiny run's checkpoint is ~40 kB
+    weights = tmp_path / "weights"
+    base = ["export", "stylize", "--styles", str(styles), "--weights", str(weights)]
+    assert main([*base, "--checkpoint", str(out / "last.pt"), "--ship-checkpoint"]) == 0
+    shipped = torch.load(weights / "checkpoints" / "stylize.pt", weights_only=False)
+    full = torch.load(out / "last.pt", weights_only=False)
+    assert "optimizer" in full and "optimizer" not in shipped
+    assert all(torch.equal(shipped["net"][k], v) for k, v in full["net"].items())
+    assert "optimiser state left out" in load_manifest(weights)["models"][0]["checkpoint"]["note"]
+    run = tmp_path / "resumed"
+    run.mkdir()
+    shutil.copy(weights / "checkpoints" / "stylize.pt", run / "last.pt")
+    args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
+    assert main([*args, "--steps", "4", "--resume"]) == 0
+    assert torch.load(run / "last.pt", weights_only=False)["step"] == 4
+
+
 def test_parity_check_rejects_a_model_that_disagrees(tiny_run, tmp_path):
     from artgan.stylize.model import SharedStatsGraph
     from artgan.stylize.train import load_model

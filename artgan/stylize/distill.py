@@ -113,7 +113,8 @@ class Distiller:
     def load(self, state: dict) -> None:
         self.net.load_state_dict(state["net"])
         self.bank.load_state_dict(state["bank"])
-        self.opt.load_state_dict(state["optimizer"])
+        if "optimizer" in state:  # shipped checkpoints may leave it out (export/manifest.py)
+            self.opt.load_state_dict(state["optimizer"])
         self.step_count = state["step"]
 
     @torch.no_grad()

@@ -129,8 +129,9 @@ class TextureTrainer:
     def load(self, state: dict) -> None:
         self.gen.load_state_dict(state["generator"])
         self.disc.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["optimizer_g"])
-        self.opt_d.load_state_dict(state["optimizer_d"])
+        if "optimizer_g" in state:  # shipped checkpoints may leave them out (export/manifest.py)
+            self.opt_g.load_state_dict(state["optimizer_g"])
+            self.opt_d.load_state_dict(state["optimizer_d"])
         self.step_count = state["step"]
 
     @torch.no_grad()
