@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> Path:
         "loss_network": PROVENANCE.get(cfg.feature_net, cfg.feature_net),
     }
     if args.ship_checkpoint:  # lets the next run resume or fine-tune without retraining
-        note = "PyTorch checkpoint (weights, style bank, optimiser): resume with --resume"
+        note = "PyTorch checkpoint (weights, style bank): resume with --resume"
         ship_checkpoint(entry, Path(args.checkpoint), weights, note)
     else:
         keep_provenance(entry, Path(args.checkpoint), weights)

@@ -123,9 +123,7 @@ def run(args: argparse.Namespace) -> Path:
         "shared/data/textures (CC0 / Unsplash) and a crop of shared/data/styles/starry_night.jpg"
     )
     if args.ship_checkpoint:  # resumed training starts from it
-        ship_checkpoint(
-            entry, Path(args.checkpoint), weights, "PyTorch checkpoint (G, D, optimisers): resume with --resume"
-        )
+        ship_checkpoint(entry, Path(args.checkpoint), weights, "PyTorch checkpoint (G, D): resume with --resume")
     write_entry(entry, weights)
     size = entry["size_bytes"] / 1e6
     print(f"wrote {onnx_path} ({size:.2f} MB, parity error {error:.1e}) and {len(cfg.textures)} textures")

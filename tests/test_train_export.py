@@ -170,7 +170,7 @@ def test_a_checkpoint_too_large_for_a_space_ships_without_its_optimiser_and_stil
     full = torch.load(out / "last.pt", weights_only=False)
     assert "optimizer" in full and "optimizer" not in shipped
     assert all(torch.equal(shipped["net"][k], v) for k, v in full["net"].items())
-    assert "optimiser state left out" in load_manifest(weights)["models"][0]["checkpoint"]["note"]
+    assert "without its optimiser state" in load_manifest(weights)["models"][0]["checkpoint"]["note"]
     run = tmp_path / "resumed"
     run.mkdir()
     shutil.copy(weights / "checkpoints" / "stylize.pt", run / "last.pt")
