@@ -19,8 +19,8 @@ LEARN = LearnPanel(
     "style",
     "Painting",
     "Learns a new style vector from your painting in a few minutes; the network itself stays the same.",
-    (20, 600, 300),
-    "3 min on 2 CPU cores",
+    (20, 600, 250),
+    "5 min on 2 CPU cores",
 )
 
 
