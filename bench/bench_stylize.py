@@ -165,7 +165,7 @@ def main() -> None:
     print("|---|---|---|---|")
     for brush in (1.0, 0.25):
         seconds, peak = bench_pipeline_memory(args.tiled, brush, args.model_id)
-        work = min(args.tiled, 1024) / brush
+        work = min(args.tiled, library.work_side) / brush  # as `stylize` sizes the network's input
         how = f"{work:.0f}² in 1024 px tiles" if work > 1024 else f"{work:.0f}², one pass"
         print(f"| {brush} | {how} | {seconds:.2f} | {peak:.0f} |")
 
