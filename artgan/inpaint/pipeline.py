@@ -2,10 +2,10 @@
 
 Any image size: each connected mask region is cut out with context around it, brought
 to the network's working size, filled, scaled back and pasted — only masked pixels are
-replaced, so every unmasked pixel of the output equals the input's exactly. `gan-texture`
+replaced, so every unmasked pixel of the output equals the input's exactly. The default
 adds the picture's own texture to the network's fill (exemplar.py: large holes are smooth
-otherwise). Classical methods (OpenCV Telea, Navier–Stokes) are offered beside the GAN as
-a reference.
+otherwise); the network alone and classical methods (OpenCV Telea, Navier–Stokes) are
+offered beside it as a reference.
 """
 
 from __future__ import annotations
@@ -193,12 +193,12 @@ METHODS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "navier-stokes": classical(cv2.INPAINT_NS),
 }
 METHOD_LABELS = {
-    "gan": "artgan GAN (trained here)",
     "gan-texture": "artgan GAN + texture from the picture",
+    "gan": "artgan GAN (trained here)",
     "telea": "OpenCV Telea",
     "navier-stokes": "OpenCV Navier–Stokes",
 }
-DEFAULT_METHOD = "gan"
+DEFAULT_METHOD = "gan-texture"  # issue 18: grain instead of a smear in large holes (docs/models/inpaint.md)
 
 
 def feather(core: np.ndarray, grown: np.ndarray) -> np.ndarray:
