@@ -17,13 +17,18 @@ def inpaint_file(args: argparse.Namespace) -> None:
 
 
 def add_inpaint_parser(sub) -> None:
-    from artgan.inpaint.pipeline import METHODS
+    from artgan.inpaint.pipeline import DEFAULT_METHOD, METHODS
 
     p = sub.add_parser("inpaint", help="restore the masked region of a picture (cracks, scratches, objects)")
     p.add_argument("image", help="picture to restore")
     p.add_argument("--mask", required=True, help="mask picture of the same size: white (or opaque) = restore")
     p.add_argument("-o", "--output", required=True, help="output PNG")
-    p.add_argument("--method", default="gan", choices=list(METHODS), help="gan (default) or a classical method")
+    p.add_argument(
+        "--method",
+        default=DEFAULT_METHOD,
+        choices=list(METHODS),
+        help=f"default {DEFAULT_METHOD}; gan-texture: the network's fill plus texture copied from the picture",
+    )
     p.add_argument("--grow", type=int, default=0, help="dilate the mask by this many pixels, feathered (default 0)")
     p.set_defaults(func=inpaint_file)
 

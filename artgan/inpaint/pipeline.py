@@ -2,8 +2,10 @@
 
 Any image size: each connected mask region is cut out with context around it, brought
 to the network's working size, filled, scaled back and pasted — only masked pixels are
-replaced, so every unmasked pixel of the output equals the input's exactly. Classical
-methods (OpenCV Telea, Navier–Stokes) are offered beside the GAN as a reference.
+replaced, so every unmasked pixel of the output equals the input's exactly. The default
+adds the picture's own texture to the network's fill (exemplar.py: large holes are smooth
+otherwise); the network alone and classical methods (OpenCV Telea, Navier–Stokes) are
+offered beside it as a reference.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import cv2
 import numpy as np
 
 from artgan.errors import ArtganError
+from artgan.inpaint.exemplar import texture_fill
 from artgan.inpaint.masks import prefill
 from artgan.runtime.images import ensure_rgb_u8, pad_to_multiple, read_image
 from artgan.runtime.manifest import WEIGHTS_DIR, model_entry, verified_path
@@ -161,13 +164,18 @@ def run_network(img_u8: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC) if (sw, sh) != (w, h) else out
 
 
-def gan_fill(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Every region filled by the network in turn (later regions see earlier fills)."""
+def gan_fill(img: np.ndarray, mask: np.ndarray, texture: bool = False) -> np.ndarray:
+    """Every region filled by the network in turn (later regions see earlier fills).
+
+    With `texture`, each fill also gets the picture's own texture copied in from around the
+    region (exemplar.py, issue 18): the network alone leaves large holes smooth.
+    """
     out = img.copy()
     for r in regions(mask):
         crop, hole = out[r.y0 : r.y1, r.x0 : r.x1], mask[r.y0 : r.y1, r.x0 : r.x1]
-        filled = run_network(crop, hole)
-        crop[hole] = filled[hole]
+        crop[hole] = run_network(crop, hole)[hole]
+        if texture:
+            crop[hole] = texture_fill(crop, hole)[hole]
     return out
 
 
@@ -180,10 +188,17 @@ def classical(flag: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
 METHODS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "gan": gan_fill,
+    "gan-texture": lambda img, mask: gan_fill(img, mask, texture=True),
     "telea": classical(cv2.INPAINT_TELEA),
     "navier-stokes": classical(cv2.INPAINT_NS),
 }
-METHOD_LABELS = {"gan": "artgan GAN (trained here)", "telea": "OpenCV Telea", "navier-stokes": "OpenCV Navier–Stokes"}
+METHOD_LABELS = {
+    "gan-texture": "artgan GAN + texture from the picture",
+    "gan": "artgan GAN (trained here)",
+    "telea": "OpenCV Telea",
+    "navier-stokes": "OpenCV Navier–Stokes",
+}
+DEFAULT_METHOD = "gan-texture"  # issue 18: grain instead of a smear in large holes (docs/models/inpaint.md)
 
 
 def feather(core: np.ndarray, grown: np.ndarray) -> np.ndarray:
@@ -197,7 +212,7 @@ def feather(core: np.ndarray, grown: np.ndarray) -> np.ndarray:
     return alpha
 
 
-def inpaint(img_u8: np.ndarray, mask: np.ndarray, method: str = "gan", grow_px: int = 0) -> np.ndarray:
+def inpaint(img_u8: np.ndarray, mask: np.ndarray, method: str = DEFAULT_METHOD, grow_px: int = 0) -> np.ndarray:
     """Fill the True pixels of `mask` (grown by `grow_px`); unmasked pixels are returned unchanged.
 
     img_u8 HWC uint8 RGB; mask bool [H,W]. With `grow_px` > 0 the grown rim is blended
@@ -216,6 +231,6 @@ def inpaint(img_u8: np.ndarray, mask: np.ndarray, method: str = "gan", grow_px: 
     return out
 
 
-def inpaint_files(image_path: str, mask_path: str, method: str = "gan", grow_px: int = 0) -> np.ndarray:
+def inpaint_files(image_path: str, mask_path: str, method: str = DEFAULT_METHOD, grow_px: int = 0) -> np.ndarray:
     img = read_image(image_path)
     return inpaint(img, read_mask(mask_path, img.shape[:2]), method, grow_px)

@@ -7,7 +7,14 @@ import gradio as gr
 import numpy as np
 
 from artgan.capability import AppContext
-from artgan.inpaint.pipeline import METHOD_LABELS, InpaintError, inpaint, mask_from_image, mask_from_layers
+from artgan.inpaint.pipeline import (
+    DEFAULT_METHOD,
+    METHOD_LABELS,
+    InpaintError,
+    inpaint,
+    mask_from_image,
+    mask_from_layers,
+)
 from artgan.runtime.images import ensure_rgb_u8, read_image
 from artgan.ui import CheckedImage, checked_upload, needs_our_decoder, user_errors
 
@@ -110,7 +117,7 @@ def build_tab(app: AppContext) -> None:
         )
         compare = gr.ImageSlider(type="numpy", label="Before / after", interactive=False, elem_id="inpaint-compare")
     with gr.Row():
-        method = gr.Dropdown([(v, k) for k, v in METHOD_LABELS.items()], value="gan", label="Method")
+        method = gr.Dropdown([(v, k) for k, v in METHOD_LABELS.items()], value=DEFAULT_METHOD, label="Method")
         grow_px = gr.Slider(0, 32, value=4, step=1, label="Grow mask (px)")
         mask_upload = CheckedImage(
             type="numpy", image_mode="RGBA", label="Optional mask picture (white = restore)", sources=["upload"]
