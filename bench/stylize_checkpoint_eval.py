@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from artgan.runtime.images import read_image, resize_u8, save_png  # noqa: E402
 from artgan.stylize.train import load_model  # noqa: E402
 from bench.peer import DATA_DIR, held_out_photos, load_photo  # noqa: E402
-from bench.stylize_measures import colourfulness, content_kept, stroke_structure  # noqa: E402
+from bench.stylize_measures import relative_measures  # noqa: E402
 
 CELL = 256
 
@@ -52,15 +52,9 @@ def main() -> None:
     rows, means = [np.concatenate([blank, *(resize_u8(p, CELL, CELL) for p in photos)], 1)], []
     for i, style in enumerate(cfg.styles):
         painting = read_image(args.data / "styles" / f"{style}.jpg")
-        ref_s, ref_c = stroke_structure(painting), colourfulness(painting)
         outs = [paint(net, bank, p, i) for p in photos]
-        m = np.mean(
-            [
-                (stroke_structure(o) / ref_s, colourfulness(o) / ref_c, content_kept(o, p))
-                for o, p in zip(outs, photos, strict=True)
-            ],
-            0,
-        )
+        rel = [relative_measures(o, p, painting) for o, p in zip(outs, photos, strict=True)]
+        m = np.mean([(r["structure"], r["colourfulness"], r["content"]) for r in rel], 0)
         means.append(m)
         print(f"{style:30s} structure {m[0]:.2f}  colourfulness {m[1]:.2f}  content {m[2]:.2f}", flush=True)
         rows.append(np.concatenate([resize_u8(painting, CELL, CELL), *(resize_u8(o, CELL, CELL) for o in outs)], 1))

@@ -49,12 +49,12 @@ def ship_checkpoint(entry: dict, checkpoint: Path, weights: Path, note: str) -> 
     """
     shipped = weights / "checkpoints" / f"{entry['id']}.pt"
     shipped.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(checkpoint, shipped)
-    if shipped.stat().st_size > SHIPPED_FILE_LIMIT:
+    if checkpoint.stat().st_size > SHIPPED_FILE_LIMIT:
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         torch.save({k: v for k, v in state.items() if not k.startswith("optimizer")}, shipped)
         note += "; without its optimiser state, to stay under 10 MB (a resumed run restarts Adam)"
     else:
+        shutil.copyfile(checkpoint, shipped)
         note += "; with its optimiser state"
     entry["checkpoint"] = {"file": f"checkpoints/{shipped.name}", "sha256": sha256_of(shipped), "note": note}
 

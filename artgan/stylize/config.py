@@ -52,7 +52,14 @@ class StylizeConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> StylizeConfig:
-        tuples = {"channels", "kernels", "styles", "style_layers", "content_layers", "style_layer_weights"}
-        tuples |= {"crop_scale"}
+        tuples = {
+            "channels",
+            "kernels",
+            "styles",
+            "style_layers",
+            "content_layers",
+            "style_layer_weights",
+            "crop_scale",
+        }
         known = {f.name for f in fields(cls)}  # older checkpoints may carry retired keys
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in known})
