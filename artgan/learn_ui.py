@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from artgan.errors import ArtganError
-from artgan.learning import check_name
+from artgan.learning import Learner, check_name
 from artgan.runtime.images import read_image
 from artgan.runtime.jobs import run_artgan
 from artgan.ui import CheckedImage, user_errors
@@ -28,14 +28,17 @@ TRAIN_AVAILABLE = importlib.util.find_spec("torch") is not None  # finds, does n
 
 @dataclass(frozen=True)
 class LearnPanel:
-    """What differs between the tabs' panels: words, limits and the command's extra options."""
+    """What differs between the tabs' panels; the default steps and their time come from the command."""
 
-    noun: str  # "style", "texture": runs `artgan learn-<noun>`
+    learner: Learner  # the `artgan learn-<noun>` command the panel runs
     source: str  # the upload's label: "Painting", "Texture image"
     blurb: str  # what learning does, in one or two sentences
-    steps: tuple[int, int, int]  # slider minimum, maximum, default
-    minutes: str  # how long the default takes
+    step_range: tuple[int, int]  # slider minimum, maximum
     extra_args: tuple[str, ...] = ()
+
+    @property
+    def noun(self) -> str:
+        return self.learner.noun
 
     @property
     def hint(self) -> str:
@@ -52,8 +55,8 @@ def learn_panel(panel: LearnPanel, library: Any, outputs: list, refresh: Callabl
             preview = gr.Image(type="numpy", label="Preview while learning", interactive=False)
         with gr.Row():
             name = gr.Textbox(label=f"Name of the new {noun}", placeholder=f"my_{noun}")
-            low, high, default = panel.steps
-            steps = gr.Slider(low, high, value=default, step=10, label=f"Steps ({default} ≈ {panel.minutes})")
+            (low, high), default = panel.step_range, panel.learner.steps
+            steps = gr.Slider(low, high, value=default, step=10, label=f"Steps ({default}: {panel.learner.minutes})")
         with gr.Row():
             learn = gr.Button(f"Learn {noun}", interactive=TRAIN_AVAILABLE)
             cancel = gr.Button("Cancel", variant="stop", size="sm")

@@ -11,16 +11,16 @@ from artgan.capability import AppContext
 from artgan.errors import ArtganError
 from artgan.learn_ui import LearnPanel, learn_panel
 from artgan.runtime.images import read_image
+from artgan.stylize.commands import LEARNER
 from artgan.stylize.pipeline import StyleLibrary, stylize
 from artgan.ui import CheckedImage, user_errors
 
 EXAMPLE_STYLES = ("starry_night", "great_wave_off_kanagawa", "the_scream", "udnie")  # one per example photo
 LEARN = LearnPanel(
-    "style",
+    LEARNER,
     "Painting",
     "Learns a new style vector from your painting in a few minutes; the network itself stays the same.",
-    (20, 600, 250),
-    "5 min on 2 CPU cores",
+    (20, 600),
 )
 
 

@@ -17,16 +17,16 @@ from artgan.capability import AppContext
 from artgan.errors import ArtganError
 from artgan.learn_ui import LearnPanel, learn_panel
 from artgan.runtime.images import fit_long_side, save_png
+from artgan.texture.commands import LEARNER
 from artgan.texture.pipeline import MAX_SEED, MAX_SIDE, MIN_SIDE, TextureLibrary, generate, tiled_preview
 from artgan.ui import user_errors
 
 LEARN = LearnPanel(
-    "texture",
+    LEARNER,
     "Texture image",
     "Learns a new texture from your image in a few minutes: its code, and a small adapter for the"
     " generator's coarse layers so that it can take on new shapes, not only new colours.",
-    (20, 400, 200),
-    "3 min on 2 CPU cores",
+    (20, 400),
 )
 DISPLAY_SIDE = 1024  # the page shows at most this; the PNG download is full size
 
