@@ -12,10 +12,18 @@ torch = pytest.importorskip("torch")
 
 from artgan.errors import ArtganError  # noqa: E402
 from artgan.features.networks import build_feature_net, efficientnet_lite0  # noqa: E402
-from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation  # noqa: E402
+from artgan.losses.style import (  # noqa: E402
+    chroma_loss,
+    chroma_stats,
+    content_loss,
+    gram,
+    gram_style_loss,
+    total_variation,
+)
 from artgan.nets.blocks import ConditionalInstanceNorm, UpsampleConv, kernel_from_phases, phase_kernels  # noqa: E402
 from artgan.stylize.config import StylizeConfig  # noqa: E402
 from artgan.stylize.model import StyleTransferNet, build  # noqa: E402
+from bench.stylize_measures import colourfulness as stylize_colourfulness  # noqa: E402
 
 ARTGAN = Path(__file__).resolve().parents[1] / "artgan"
 
@@ -112,6 +120,31 @@ def test_content_and_tv():
     a = torch.rand(1, 3, 8, 8)
     assert content_loss([a], [a]) == 0 and content_loss([a], [a + 1]) > 0
     assert total_variation(torch.ones(1, 3, 8, 8)) == 0 and total_variation(a) > 0
+
+
+def test_chroma_stats_are_the_colourfulness_measure_and_the_loss_reaches_it():
+    rng = np.random.default_rng(0)
+    painting = torch.from_numpy(rng.random((1, 3, 64, 64), dtype=np.float32))
+    painting[:, 0] = painting[:, 0] * 0.3 + 0.7  # a warm, saturated picture
+    grey = torch.full((1, 3, 64, 64), 0.5)
+    assert torch.allclose(chroma_stats(grey), torch.zeros(1, 4))
+
+    def colourfulness(x: torch.Tensor) -> float:  # Hasler & Süsstrunk from the four numbers, 0–255 scale
+        mean_rg, mean_yb, std_rg, std_yb = (255 * chroma_stats(x)[0]).tolist()
+        return float(np.hypot(std_rg, std_yb) + 0.3 * np.hypot(mean_rg, mean_yb))
+
+    u8 = (painting[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    assert colourfulness(painting) == pytest.approx(stylize_colourfulness(u8, side=64), rel=0.02)
+    # a pale photo pulled by the loss alone ends as colourful as the painting
+    x = (0.5 + 0.1 * (torch.from_numpy(rng.random((1, 3, 64, 64), dtype=np.float32)) - 0.5)).requires_grad_()
+    opt = torch.optim.Adam([x], lr=0.01)
+    before = colourfulness(x.detach())
+    for _ in range(300):
+        opt.zero_grad()
+        chroma_loss(x, chroma_stats(painting)).backward()
+        opt.step()
+    assert before < 0.3 * colourfulness(painting)
+    assert colourfulness(x.detach()) == pytest.approx(colourfulness(painting), rel=0.05)
 
 
 def test_efficientnet_weights_classify_a_cat():

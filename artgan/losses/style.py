@@ -43,3 +43,27 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
     dh = (x[:, :, 1:, :] - x[:, :, :-1, :]).pow(2).mean()
     dw = (x[:, :, :, 1:] - x[:, :, :, :-1]).pow(2).mean()
     return dh + dw
+
+
+def opponent_chroma(x: torch.Tensor) -> torch.Tensor:
+    """RGB [N,3,H,W] → the two opponent axes of Hasler & Süsstrunk, rg = R − G, yb = ½(R + G) − B: [N,2,H,W]."""
+    r, g, b = x.unbind(1)
+    return torch.stack([r - g, 0.5 * (r + g) - b], 1)
+
+
+def chroma_stats(x: torch.Tensor) -> torch.Tensor:
+    """Per image, the mean and standard deviation of rg and yb: [N,4].
+
+    How colourful a picture is, as a person sees it (Hasler & Süsstrunk 2003), is these four numbers.
+    """
+    c = opponent_chroma(x).flatten(2)
+    return torch.cat([c.mean(2), c.std(2)], 1)
+
+
+def chroma_loss(out: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Squared distance of the outputs' chroma statistics from each sample's painting's ([N,4]).
+
+    A Gram loss in a deep network's features barely sees how saturated the whole picture is,
+    so a network trained on it alone paints in the painting's hues but paler.
+    """
+    return (chroma_stats(out) - targets).pow(2).sum(1).mean()

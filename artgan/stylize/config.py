@@ -34,6 +34,8 @@ class StylizeConfig:
     style_weight: float = 1.0
     content_weight: float = 3.0
     tv_weight: float = 2000.0  # TV is a mean of squared differences (~0.005): this suppresses Gram speckle
+    # the painting's colourfulness: mean and spread of the opponent chroma axes (losses.style.chroma_loss)
+    chroma_weight: float = 0.0
     # optional adversarial term: style-conditional patch discriminator on painting crops
     adversarial_weight: float = 0.0
     gan_loss: str = "hinge"

@@ -21,7 +21,7 @@ from onnx import numpy_helper
 from artgan.errors import WeightsError
 from artgan.features.networks import build_feature_net
 from artgan.learning import LearnProgress
-from artgan.losses.style import gram
+from artgan.losses.style import chroma_stats, gram
 from artgan.nets.blocks import kernel_from_phases
 from artgan.runtime.images import resize_u8
 from artgan.runtime.sessions import get_session
@@ -107,8 +107,10 @@ def learn_style(
     cfg, net = network_from_onnx(library)
     fnet = build_feature_net(cfg.feature_net)
     with torch.no_grad():
-        feats = fnet(to_tensor(resized(painting_u8, cfg.style_size)))
+        painting = to_tensor(resized(painting_u8, cfg.style_size))
+        feats = fnet(painting)
         targets = [gram(feats[i]) / (feats[i].shape[2] * feats[i].shape[3]) for i in cfg.style_layers]
+        chroma = chroma_stats(painting)
     start = np.mean([s.params for s in library.styles.values()], axis=0)
     vec = torch.tensor(start[None], requires_grad=True)
     opt = torch.optim.Adam([vec], lr=0.02)
@@ -118,7 +120,8 @@ def learn_style(
     for step in range(1, steps + 1):
         x = torch.cat([random_crop(photos[i], crop, rng) for i in rng.permutation(len(photos))[:4]])
         batch_targets = [t.expand(x.shape[0], -1, -1) for t in targets]
-        loss = style_losses(cfg, fnet, x, net(x, vec.expand(x.shape[0], -1)), batch_targets)["total"]
+        out = net(x, vec.expand(x.shape[0], -1))
+        loss = style_losses(cfg, fnet, x, out, batch_targets, chroma.expand(x.shape[0], -1))["total"]
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -15,7 +15,7 @@ from artgan.datasets import list_images, load_rgb, train_test_files
 from artgan.errors import ArtganError
 from artgan.features.networks import FEATURE_NETS, FeatureNet, build_feature_net
 from artgan.losses.gan import GAN_LOSSES, gan_losses
-from artgan.losses.style import content_loss, gram, gram_style_loss, total_variation
+from artgan.losses.style import chroma_loss, chroma_stats, content_loss, gram, gram_style_loss, total_variation
 from artgan.nets.discriminators import PatchDiscriminator
 from artgan.stylize.config import StylizeConfig
 from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build, grow
@@ -60,12 +60,18 @@ def gram_targets(fnet: FeatureNet, images: list[torch.Tensor], layers: tuple[int
 
 
 def style_losses(
-    cfg: StylizeConfig, fnet: FeatureNet, x: torch.Tensor, out: torch.Tensor, targets: list[torch.Tensor]
+    cfg: StylizeConfig,
+    fnet: FeatureNet,
+    x: torch.Tensor,
+    out: torch.Tensor,
+    targets: list[torch.Tensor],
+    chroma: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """The weighted loss of the recipe: Gram style + feature content + total variation.
+    """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma).
 
     x: the photos, out: their stylization ([N,3,H,W] in [0,1]); targets: per style layer,
-    each sample's Gram target / M ([N,C,C]).
+    each sample's Gram target / M ([N,C,C]); chroma: each sample's painting's chroma
+    statistics ([N,4]), used when the recipe weights them.
     """
     f_out = fnet(out)
     with torch.no_grad():
@@ -74,7 +80,11 @@ def style_losses(
     content = content_loss([f_out[i] for i in cfg.content_layers], [f_in[i] for i in cfg.content_layers])
     tv = total_variation(out)
     total = cfg.style_weight * style + cfg.content_weight * content + cfg.tv_weight * tv
-    return {"total": total, "style": style, "content": content, "tv": tv}
+    losses = {"total": total, "style": style, "content": content, "tv": tv}
+    if cfg.chroma_weight > 0 and chroma is not None:
+        losses["chroma"] = chroma_loss(out, chroma)
+        losses["total"] = total + cfg.chroma_weight * losses["chroma"]
+    return losses
 
 
 def random_patches(images: torch.Tensor, size: int, count: int) -> torch.Tensor:
@@ -125,6 +135,7 @@ class StylizeTrainer:
         self.fnet = build_feature_net(cfg.feature_net).to(self.device)
         self.paintings = [style_tensor(p, cfg.style_size).to(self.device) for p in style_files]
         self.targets = gram_targets(self.fnet, self.paintings, cfg.style_layers)
+        self.chroma = torch.cat([chroma_stats(p) for p in self.paintings])
         params = list(self.net.parameters()) + list(self.bank.parameters())
         self.opt = Optimizer(torch.optim.Adam(params, lr=cfg.lr), session)
         self.disc = self.opt_d = None
@@ -144,7 +155,7 @@ class StylizeTrainer:
         for k, (x, idx) in enumerate(accumulate(micro, [self.model])):
             with self.session.autocast():
                 out = kept[k] if kept else self.model(x, idx)
-                losses = style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets])
+                losses = style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets], self.chroma[idx])
                 if self.disc is not None:
                     with frozen(self.disc):
                         fake = random_patches(out, self.adv_size, out.shape[0])
@@ -240,6 +251,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         ("style-weight", "the Gram style loss"),
         ("content-weight", "the feature content loss"),
         ("tv-weight", "total variation"),
+        ("chroma-weight", "the chroma statistics term (the painting's colourfulness; 0 = off)"),
         ("adversarial-weight", "the adversarial term (patch discriminator on painting crops; 0 = off)"),
     ):
         default = getattr(d, name.replace("-", "_"))
@@ -303,6 +315,7 @@ RECIPE = (
     "style_weight",
     "content_weight",
     "tv_weight",
+    "chroma_weight",
     "adversarial_weight",
     "gan_loss",
     "crop",
