@@ -1,6 +1,7 @@
 """Texture: time and peak memory per output size, seams of tiled output, patch plausibility, real vs generated grid.
 
 Usage: python bench/bench_texture.py [--sizes 512 2048 4096] [--repeats 3] [--grid docs/texture_grid.jpg]
+                                     [--sheet docs/texture_sheet.jpg]
                                      [--fitted NAME=EXEMPLAR ...] [--only ID ...] [--skip-timing]
 Prints Markdown for BENCHMARKS.md. The plausibility check and the grid read the training
 textures from ../shared/data (a benchmark may; the app and the tests never do); a fitted
@@ -108,11 +109,38 @@ def grid(lib: TextureLibrary, specs: tuple[str, ...], short_side: int, path: Pat
     Image.fromarray(sheet).save(path, quality=88)
 
 
+def sheet(lib: TextureLibrary, specs: tuple[str, ...], short_side: int, path: Path, cell: int = 256) -> None:
+    """Issue 20's sheet, two textures a row: exemplar (centre square) | ours at 512² (seed 11), at one scale."""
+    pairs = []
+    for spec in specs:
+        real = load_texture(spec, [DATA / "textures", DATA / "styles"], short_side)
+        h, w = real.shape[:2]
+        side = min(h, w)
+        square = real[(h - side) // 2 : (h + side) // 2, (w - side) // 2 : (w + side) // 2]
+        ours = generate(lib, texture_id(spec), 512, 512, seed=11)
+        shown = round(side * cell / 512)  # one scale for both: cell px show 512 px of texture
+        pairs.append(
+            [
+                Image.fromarray(square).resize((shown, shown), Image.LANCZOS),
+                Image.fromarray(ours).resize((cell, cell), Image.LANCZOS),
+            ]
+        )
+    cols = 2
+    out = Image.new("RGB", (cols * 2 * cell + (cols - 1) * 8, -(-len(pairs) // cols) * (cell + 8)), "white")
+    for i, (real_im, ours_im) in enumerate(pairs):
+        x, y = (i % cols) * (2 * cell + 8), (i // cols) * (cell + 8)
+        out.paste(real_im, (x, y))
+        out.paste(ours_im, (x + real_im.width, y))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out.save(path, quality=88)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[512, 2048, 4096])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--grid", default=str(ROOT / "docs" / "texture_grid.jpg"))
+    p.add_argument("--sheet", default=str(ROOT / "docs" / "texture_sheet.jpg"), help="exemplar | ours, 512²")
     p.add_argument("--fitted", nargs="*", default=[], help="NAME=EXEMPLAR: a learned texture and its source image")
     p.add_argument("--only", nargs="*", default=None, help="measure only these texture ids")
     p.add_argument("--skip-timing", action="store_true", help="no timing table, no grid (plausibility only)")
@@ -145,7 +173,8 @@ def main() -> None:
         )
     if not args.skip_timing:
         grid(lib, specs, short_side, Path(args.grid))
-        print(f"\ngrid: {args.grid}")
+        sheet(lib, specs, short_side, Path(args.sheet))
+        print(f"\ngrid: {args.grid}; exemplar | ours at 512²: {args.sheet}")
 
 
 if __name__ == "__main__":
