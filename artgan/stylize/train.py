@@ -65,7 +65,7 @@ def style_losses(
     x: torch.Tensor,
     out: torch.Tensor,
     targets: list[torch.Tensor],
-    chroma: torch.Tensor | None = None,
+    chroma: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
     """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma).
 
@@ -81,7 +81,7 @@ def style_losses(
     tv = total_variation(out)
     total = cfg.style_weight * style + cfg.content_weight * content + cfg.tv_weight * tv
     losses = {"total": total, "style": style, "content": content, "tv": tv}
-    if cfg.chroma_weight > 0 and chroma is not None:
+    if cfg.chroma_weight > 0:
         losses["chroma"] = chroma_loss(out, chroma)
         losses["total"] = total + cfg.chroma_weight * losses["chroma"]
     return losses
