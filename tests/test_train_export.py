@@ -10,8 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from artgan.cli import main  # noqa: E402
+from artgan.errors import ArtganError  # noqa: E402
 from artgan.runtime.manifest import load_manifest  # noqa: E402
 from artgan.stylize.pipeline import StyleLibrary, stylize  # noqa: E402
+from artgan.stylize.train import StyleLabel, style_odds  # noqa: E402
 from export.onnx_export import ParityError, parity  # noqa: E402
 from tests.conftest import EXAMPLES, WEIGHTS  # noqa: E402
 
@@ -260,3 +262,16 @@ def test_a_network_with_a_work_side_paints_at_it_and_upsamples(tiny_run, tmp_pat
     np.testing.assert_array_equal(out, resize_u8(small, 96, 64))
     finer = stylize(library, img, {"the_scream": 1}, brush_scale=0.5, max_side=None)
     assert np.abs(finer.astype(int) - out.astype(int)).mean() > 1  # brush scale 0.5 paints at 96 px
+
+
+def test_style_odds_make_a_fine_tune_dwell_on_the_named_styles():
+    styles = ("starry_night", "the_scream", "udnie", "the_kiss")
+    labels = StyleLabel(len(styles), style_odds("the_scream=4,udnie=4", styles))
+    rng = np.random.default_rng(0)
+    crop = np.zeros((8, 8, 3), np.uint8)
+    counts = np.bincount([int(labels(crop, rng)[1]) for _ in range(2000)], minlength=4)
+    assert (counts > 0).all()  # the other styles are still drawn
+    assert counts[1] > 3 * counts[0] and counts[2] > 3 * counts[3]
+    assert style_odds("", styles) is None
+    with pytest.raises(ArtganError, match="no style 'scream'"):
+        style_odds("scream=2", styles)

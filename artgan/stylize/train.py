@@ -103,11 +103,26 @@ class StyleLabel:
     """Dataset transform: the crop and a style index drawn from the item's own generator, so
     one process and N DDP processes pair the same crops with the same styles."""
 
-    def __init__(self, num_styles: int) -> None:
+    def __init__(self, num_styles: int, odds: np.ndarray | None = None) -> None:
         self.num_styles = num_styles
+        self.p = None if odds is None else odds / odds.sum()
 
     def __call__(self, crop_u8: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        return to_tensor(crop_u8), torch.tensor(int(rng.integers(self.num_styles)))
+        return to_tensor(crop_u8), torch.tensor(int(rng.choice(self.num_styles, p=self.p)))
+
+
+def style_odds(spec: str, styles: tuple[str, ...]) -> np.ndarray | None:
+    """Sampling odds from "name=odds,..." (unnamed styles 1): a fine-tune can dwell on the
+    styles that lag without starving the rest, which share every convolution."""
+    if not spec.strip():
+        return None
+    odds = np.ones(len(styles))
+    for item in spec.split(","):
+        name, _, value = item.partition("=")
+        if name.strip() not in styles:
+            raise ArtganError(f"--style-odds: no style {name.strip()!r} in this run ({', '.join(styles)})")
+        odds[styles.index(name.strip())] = float(value)
+    return odds
 
 
 class StyleModel(nn.Module):
@@ -235,6 +250,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     d = StylizeConfig()
     p.add_argument("--styles", required=True, help="folder (or one file) of paintings; one style per image")
     p.add_argument("--style-names", default="", help="comma-separated file stems to use from --styles (default: all)")
+    p.add_argument(
+        "--style-odds",
+        default="",
+        help="sampling odds of some styles, e.g. the_scream=3,udnie=3 (others 1; default: uniform)",
+    )
     p.add_argument("--content", required=True, help="folder tree of photos (recursive; corrupt files are skipped)")
     add_data_arguments(p)
     add_common_arguments(p, "runs/stylize", steps=20000, ckpt_every=250, sample_every=500)
@@ -371,8 +391,7 @@ def run(args: argparse.Namespace) -> Path:
         new, dropped = grow(trainer.net, trainer.bank, seed_state)
         listed = {"new": ", ".join(new) or "none", "dropped": ", ".join(dropped) or "none"}
         print(f"started from {args.init_from}; layers new: {listed['new']}; dropped: {listed['dropped']}")
-    data = CropDataset(
-        train_files, cfg.crop, cfg.batch_size, cfg.crop_scale, seed=args.seed, transform=StyleLabel(len(cfg.styles))
-    )
+    labels = StyleLabel(len(cfg.styles), style_odds(args.style_odds, cfg.styles))
+    data = CropDataset(train_files, cfg.crop, cfg.batch_size, cfg.crop_scale, seed=args.seed, transform=labels)
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))
     return fit(trainer, session, data, cfg.batch_size, args, lambda path: trainer.sample(preview, path), "stylize")
