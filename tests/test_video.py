@@ -243,3 +243,16 @@ def test_browser_preview_comes_first_and_cancel_stops(app_url, tmp_path):
         assert page.locator("#video-result video").count() == 0
         assert "Done" not in page.locator("#video-notes").inner_text()
         browser.close()
+
+
+def test_a_frame_is_painted_at_the_networks_work_side_like_a_still(library):
+    from artgan.stylize.pipeline import stylize
+
+    frame = pan(photo(), 1, (854, 480))[0]
+    painter = FramePainter(library, VideoSettings(STARRY), 854, 480)
+    side = library.work_side
+    assert max(painter.work) == side < 854  # strokes at the scale the network was trained for, and faster
+    painted = painter([frame])[0]
+    still = stylize(library, frame, STARRY)
+    assert painted.shape == still.shape == frame.shape
+    assert np.abs(painted.astype(float) - still).mean() < 3  # the Video tab's frame is the Stylize tab's picture

@@ -107,7 +107,8 @@ class FramePainter:
     def __init__(self, library: StyleLibrary, settings: VideoSettings, width: int, height: int) -> None:
         self.library, self.settings = library, settings
         self.vec = library.blend(settings.styles)
-        scale = 1.0 / settings.brush_scale
+        # the network's own work side, as for a still: a frame and a photo of one size look alike
+        scale = min(max(width, height), library.work_side) / settings.brush_scale / max(width, height)
         self.work = (max(8, round(width * scale)), max(8, round(height * scale)))
         self.size = (width, height)
 
