@@ -124,9 +124,9 @@ def main() -> None:
         rows.append(flicker(library, "pan", pan(photo(), 48, (480, 270), step=2.5), out))
         zoom = pan(photo("glacier_lagoon_icebergs.jpg"), 48, (480, 270), step=1.5, zoom=0.004)
         rows.append(flicker(library, "zoom", zoom, out))
-    if FLOWER.is_file() and not args.throughput_only:
-        info = probe(FLOWER, Limits(max_side=480))
-        rows.append(flicker(library, "flower", list(read_frames(FLOWER, info)), out))
+        if FLOWER.is_file():
+            info = probe(FLOWER, Limits(max_side=480))
+            rows.append(flicker(library, "flower", list(read_frames(FLOWER, info)), out))
     d = DEFAULT_STABILIZE
     head = ["clip", "size", "frames", "per-frame", *(f"stab. {v:g}" + " (default)" * (v == d) for v in STRENGTHS)]
     head += [f"{d:g} / per-frame", f"detail {d:g}"]

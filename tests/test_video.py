@@ -14,6 +14,7 @@ import pytest
 
 from artgan.errors import VideoError
 from artgan.evaluation.video import VideoCancelled, stylize_video, warping_error
+from artgan.stylize.pipeline import stylize
 from artgan.video.media import Limits, probe
 from artgan.video.pipeline import FramePainter, VideoSettings
 from artgan.video.temporal import Stabilizer
@@ -246,8 +247,6 @@ def test_browser_preview_comes_first_and_cancel_stops(app_url, tmp_path):
 
 
 def test_a_frame_is_painted_at_the_networks_work_side_like_a_still(library):
-    from artgan.stylize.pipeline import stylize
-
     frame = pan(photo(), 1, (854, 480))[0]
     painter = FramePainter(library, VideoSettings(STARRY), 854, 480)
     side = library.work_side

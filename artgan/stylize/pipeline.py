@@ -52,6 +52,12 @@ class StyleLibrary(VectorLibrary):
         # the long side the network paints at (brush scale 1); older exports paint at the output size
         self.work_side = int(self.entry.get("config", {}).get("work_side") or REFERENCE_SIDE)
 
+    def work_size(self, width: int, height: int, brush_scale: float) -> tuple[int, int]:
+        """The size the network paints a picture of this size at: the long side is
+        min(its own, the work side) / `brush_scale`, so strokes keep the painting's scale."""
+        scale = min(max(width, height), self.work_side) / brush_scale / max(width, height)
+        return max(8, round(width * scale)), max(8, round(height * scale))
+
     @property
     def styles(self) -> dict[str, Vector]:
         return self.items
@@ -206,8 +212,7 @@ def stylize(
     if strength == 0.0:
         return img.copy()
     h, w = img.shape[:2]
-    scale = min(max(h, w), library.work_side) / brush_scale / max(h, w)
-    work = resize_u8(original, max(8, round(w * scale)), max(8, round(h * scale)))
+    work = resize_u8(original, *library.work_size(w, h, brush_scale))
     out = resize_u8(paint(library, work, vec, tile), w, h)
     if preserve_colors:
         out = keep_colors(out, img)

@@ -118,10 +118,10 @@ def style_odds(spec: str, styles: tuple[str, ...]) -> np.ndarray | None:
         return None
     odds = np.ones(len(styles))
     for item in spec.split(","):
-        name, _, value = item.partition("=")
-        if name.strip() not in styles:
-            raise ArtganError(f"--style-odds: no style {name.strip()!r} in this run ({', '.join(styles)})")
-        odds[styles.index(name.strip())] = float(value)
+        name, _, value = (part.strip() for part in item.partition("="))
+        if name not in styles:
+            raise ArtganError(f"--style-odds: no style {name!r} in this run ({', '.join(styles)})")
+        odds[styles.index(name)] = float(value)
     return odds
 
 

@@ -107,9 +107,7 @@ class FramePainter:
     def __init__(self, library: StyleLibrary, settings: VideoSettings, width: int, height: int) -> None:
         self.library, self.settings = library, settings
         self.vec = library.blend(settings.styles)
-        # the network's own work side, as for a still: a frame and a photo of one size look alike
-        scale = min(max(width, height), library.work_side) / settings.brush_scale / max(width, height)
-        self.work = (max(8, round(width * scale)), max(8, round(height * scale)))
+        self.work = library.work_size(width, height, settings.brush_scale)  # as a still is painted
         self.size = (width, height)
 
     def __call__(self, frames_u8: list[np.ndarray]) -> list[np.ndarray]:
