@@ -18,7 +18,7 @@ from artgan.nets.discriminators import MultiScalePatchDiscriminator  # noqa: E40
 from artgan.texture.config import TextureConfig  # noqa: E402
 from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
 from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
-from artgan.texture.train import build_discriminator, load_model  # noqa: E402
+from artgan.texture.train import build_discriminator, load_model, wave_lengths  # noqa: E402
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 
@@ -84,3 +84,29 @@ def test_lever_model_exports_and_keeps_tiling_and_morphing(lever_run, tmp_path):
     a = generate(lib, "grass", 96, 96, seed=1, morph_to="bricks_mossy", morph=0.0)
     np.testing.assert_array_equal(a, generate(lib, "grass", 96, 96, seed=1))
     assert not np.array_equal(a, generate(lib, "grass", 96, 96, seed=1, morph_to="bricks_mossy", morph=1.0))
+
+
+def test_resume_grows_a_coarser_discriminator_and_the_wave_penalty_shrinks_waves(lever_run, tmp_path):
+    """`--resume --disc-scales 3 --wave-penalty W`: the discriminator gains a scale, and a penalty
+    that outweighs the other terms (no Gram term) pulls every trained texture's |k| down."""
+    run = tmp_path / "run"
+    shutil.copytree(lever_run / "run", run)
+    before = torch.load(run / "last.pt", weights_only=False)
+    train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
+    assert main([*train, "--disc-scales", "3", "--wave-penalty", "1e4", "--gram-weight", "0"]) == 0
+    after = torch.load(run / "last.pt", weights_only=False)
+    cfg = TextureConfig.from_dict(after["config"])
+    assert (cfg.disc_scales, cfg.wave_penalty, after["step"]) == (3, 1e4, 3)
+    assert any(k.startswith("scales.2.") for k in after["discriminator"])
+    k_before, k_after = (wave_lengths(s["generator"]["waves"]) for s in (before, after))
+    assert bool((k_after < k_before).all())
+
+
+def test_resume_refuses_a_discriminator_that_does_not_fit(lever_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(lever_run / "run", run)
+    state = torch.load(run / "last.pt", weights_only=False)
+    state["discriminator"] = {k.replace("scales.1.", "scales.9."): v for k, v in state["discriminator"].items()}
+    torch.save(state, run / "last.pt")
+    train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
+    assert main([*train, "--disc-scales", "3"]) != 0

@@ -95,6 +95,9 @@ class TextureTrainer:
                 if self.gram is not None:
                     losses["gram"] = self.gram.loss(fake, [[t[idx] for t in level] for level in self.targets])
                     total = total + self.cfg.gram_weight * losses["gram"]
+                if self.cfg.wave_penalty > 0:
+                    losses["waves"] = wave_lengths(self.gen.waves[idx]).mean()
+                    total = total + self.cfg.wave_penalty * losses["waves"]
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
         self.opt_g.step()
@@ -127,11 +130,21 @@ class TextureTrainer:
         }
 
     def load(self, state: dict) -> None:
+        """A checkpoint's weights and optimisers; discriminator scales it lacks start fresh, as does D's optimiser."""
         self.gen.load_state_dict(state["generator"])
-        self.disc.load_state_dict(state["discriminator"])
+        old_scales = state["config"].get("disc_scales", 1)
+        grown = self.cfg.disc_scales > old_scales
+        if grown:
+            missing, unexpected = self.disc.load_state_dict(grown_discriminator(state["discriminator"]), strict=False)
+            new = tuple(f"scales.{i}." for i in range(old_scales, self.cfg.disc_scales))
+            if unexpected or not all(k.startswith(new) for k in missing):
+                raise ArtganError(f"the checkpoint's discriminator does not fit: {unexpected or missing}")
+        else:
+            self.disc.load_state_dict(state["discriminator"])
         if "optimizer_g" in state:  # shipped checkpoints may leave them out (export/manifest.py)
             self.opt_g.load_state_dict(state["optimizer_g"])
-            self.opt_d.load_state_dict(state["optimizer_d"])
+            if not grown:
+                self.opt_d.load_state_dict(state["optimizer_d"])
         self.step_count = state["step"]
 
     @torch.no_grad()
@@ -148,6 +161,16 @@ class TextureTrainer:
             fake = self.gen.body(z, self.gen.codes[idx])[:, :, :size, :size]
             rows.append(torch.cat([F.interpolate(real, size=(size, size)).to(self.device), fake]))
         return save_grid(rows, path)
+
+
+def wave_lengths(waves: torch.Tensor) -> torch.Tensor:
+    """|k| in radians per cell of each wave vector ([..., P, 2] → [..., P]), as noise_field makes k."""
+    return (torch.pi * torch.tanh(waves)).norm(dim=-1)
+
+
+def grown_discriminator(state: dict) -> dict:
+    """A discriminator's weights under a multi-scale one's names (a single one becomes scale 0)."""
+    return state if any(k.startswith("scales.") for k in state) else {f"scales.0.{k}": v for k, v in state.items()}
 
 
 def load_model(checkpoint: Path) -> tuple[TextureConfig, TextureGenerator]:
@@ -186,6 +209,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--disc-scales", type=int, default=d.disc_scales, help="patch discriminators on the crop and its pooled copies"
     )
     p.add_argument("--periodic-dim", type=int, default=d.periodic_dim, help="periodic noise channels sin(k·x + φ)")
+    p.add_argument(
+        "--wave-penalty", type=float, default=d.wave_penalty, help="L1 on the wave vectors' |k| (may change on resume)"
+    )
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -214,6 +240,7 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         gram_scales=args.gram_scales,
         disc_scales=args.disc_scales,
         periodic_dim=args.periodic_dim,
+        wave_penalty=args.wave_penalty,
     )
 
 
@@ -222,7 +249,14 @@ def run(args: argparse.Namespace) -> Path:
     session = start_session(args.device, args.precision, args.seed)
     state = resume_state(args)
     if state is not None:
-        cfg = replace(TextureConfig.from_dict(state["config"]), gram_weight=args.gram_weight)
+        # the loss balance may change on resume, and the discriminator may gain coarser scales
+        old = TextureConfig.from_dict(state["config"])
+        cfg = replace(
+            old,
+            gram_weight=args.gram_weight,
+            wave_penalty=args.wave_penalty,
+            disc_scales=max(old.disc_scales, args.disc_scales),
+        )
     else:
         specs, bad = texture_specs(args)
         if bad and session.main:
