@@ -39,9 +39,6 @@ class TextureConfig:
     # discriminators and Gram terms also on the crop pooled ×2, ×4, … (1 = only the crop itself)
     disc_scales: int = 1  # multi-scale PatchGAN (Wang et al. 2018 §3.2)
     gram_scales: int = 1  # Gram pyramid (Snelgrove 2017)
-    # L1 on the wave vectors |k|: a texture whose layout is not periodic lets its waves go to
-    # zero (a per-sample constant) instead of laying its leaves or stars on a lattice
-    wave_penalty: float = 0.0
 
     @property
     def noise_dim(self) -> int:

@@ -95,9 +95,6 @@ class TextureTrainer:
                 if self.gram is not None:
                     losses["gram"] = self.gram.loss(fake, [[t[idx] for t in level] for level in self.targets])
                     total = total + self.cfg.gram_weight * losses["gram"]
-                if self.cfg.wave_penalty > 0:
-                    losses["waves"] = wave_lengths(self.gen.waves[idx]).mean()
-                    total = total + self.cfg.wave_penalty * losses["waves"]
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
         self.opt_g.step()
@@ -163,11 +160,6 @@ class TextureTrainer:
         return save_grid(rows, path)
 
 
-def wave_lengths(waves: torch.Tensor) -> torch.Tensor:
-    """|k| in radians per cell of each wave vector ([..., P, 2] → [..., P]), as noise_field makes k."""
-    return (torch.pi * torch.tanh(waves)).norm(dim=-1)
-
-
 def grown_discriminator(state: dict) -> dict:
     """A discriminator's weights under a multi-scale one's names (a single one becomes scale 0)."""
     return state if any(k.startswith("scales.") for k in state) else {f"scales.0.{k}": v for k, v in state.items()}
@@ -209,9 +201,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--disc-scales", type=int, default=d.disc_scales, help="patch discriminators on the crop and its pooled copies"
     )
     p.add_argument("--periodic-dim", type=int, default=d.periodic_dim, help="periodic noise channels sin(k·x + φ)")
-    p.add_argument(
-        "--wave-penalty", type=float, default=d.wave_penalty, help="L1 on the wave vectors' |k| (may change on resume)"
-    )
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -240,7 +229,6 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         gram_scales=args.gram_scales,
         disc_scales=args.disc_scales,
         periodic_dim=args.periodic_dim,
-        wave_penalty=args.wave_penalty,
     )
 
 
@@ -254,7 +242,6 @@ def run(args: argparse.Namespace) -> Path:
         cfg = replace(
             old,
             gram_weight=args.gram_weight,
-            wave_penalty=args.wave_penalty,
             disc_scales=max(old.disc_scales, args.disc_scales),
         )
     else:
