@@ -10,7 +10,7 @@ import torch
 from artgan.inpaint.model import MIN_SIDE, STRIDE, InpaintGenerator
 from artgan.inpaint.train import load_model
 from artgan.runtime.manifest import WEIGHTS_DIR
-from export.manifest import base_entry, write_entry
+from export.manifest import base_entry, ship_checkpoint, write_entry
 from export.onnx_export import export_onnx
 
 
@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> Path:
         "licence": "Apache-2.0 (network weights); training photos and paintings: see SOURCES.md",
     }
     entry["training"]["data"] = "shared/data/photos + shared/data/styles (held-out 10% by name hash), random masks"
+    if args.ship_checkpoint:  # `train inpaint --resume` or `--init-from` starts from it
+        ship_checkpoint(entry, Path(args.checkpoint), weights, "PyTorch checkpoint (G, D): resume with --resume")
     write_entry(entry, weights)
     print(f"wrote {onnx_path} ({entry['size_bytes'] / 1e6:.2f} MB, parity error {error:.1e})")
     return onnx_path
@@ -66,3 +68,4 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, help="training checkpoint (…/last.pt)")
     p.add_argument("--weights", default=str(WEIGHTS_DIR), help="weights folder holding manifest.json")
     p.add_argument("--train-command", default="", help="training command to record in the manifest")
+    p.add_argument("--ship-checkpoint", action="store_true", help="also copy the checkpoint to weights/checkpoints/")

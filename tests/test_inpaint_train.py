@@ -70,3 +70,21 @@ def test_grow_fourier_blocks_on_wide_masks_then_export(tiny_run, tmp_path):
     weights = tmp_path / "weights"
     assert main(["export", "inpaint", "--checkpoint", str(grown / "last.pt"), "--weights", str(weights)]) == 0
     assert model_entry("inpaint", weights)["export"]["parity_max_abs_error"] < 1e-3
+
+
+def test_shipped_checkpoint_without_optimiser_state_resumes(tiny_run, tmp_path):
+    """`export --ship-checkpoint` records the checkpoint; one without Adam's moments (as a large one
+    ships) still resumes, with fresh optimisers."""
+    out, _ = tiny_run
+    weights = tmp_path / "weights"
+    export = ["export", "inpaint", "--checkpoint", str(out / "last.pt"), "--weights", str(weights)]
+    assert main([*export, "--ship-checkpoint"]) == 0
+    shipped = weights / model_entry("inpaint", weights)["checkpoint"]["file"]
+    state = torch.load(shipped, weights_only=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save({k: v for k, v in state.items() if not k.startswith("optimizer")}, run / "last.pt")
+    args = ["train", "inpaint", "--data", str(EXAMPLES), "--out", str(run), *TINY, "--steps", "4", "--resume"]
+    assert main(args) == 0
+    resumed = torch.load(run / "last.pt", weights_only=False)
+    assert resumed["step"] == 4 and resumed["optimizer"]["state"][0]["step"] == 1

@@ -135,8 +135,9 @@ class InpaintTrainer:
         """Weights, optimiser states and step; the learning rate stays this config's (it may change on resume)."""
         self.net.load_state_dict(state["net"])
         self.disc.load_state_dict(state["disc"])
-        self.opt.load_state_dict(state["optimizer"])
-        self.opt_d.load_state_dict(state["optimizer_d"])
+        if "optimizer" in state:  # the shipped checkpoint leaves them out (export/manifest.py)
+            self.opt.load_state_dict(state["optimizer"])
+            self.opt_d.load_state_dict(state["optimizer_d"])
         for group in [*self.opt.opt.param_groups, *self.opt_d.opt.param_groups]:
             group["lr"] = self.cfg.lr
         self.step_count = state["step"]
@@ -221,8 +222,7 @@ def run(args: argparse.Namespace) -> Path:
         trainer.load(state)
     elif seed_state is not None:
         print(f"grown from {args.init_from}; new blocks: {', '.join(grow(trainer.net, seed_state)) or 'none'}")
-        if "disc" in seed_state:  # a checkpoint rebuilt from ONNX (recover.py) has none
-            trainer.disc.load_state_dict(seed_state["disc"])
+        trainer.disc.load_state_dict(seed_state["disc"])
     data = CropDataset(
         train_files,
         cfg.crop,
