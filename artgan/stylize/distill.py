@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from artgan.datasets import train_test_files
 from artgan.features.networks import build_feature_net
-from artgan.stylize.model import ARCHS, build
+from artgan.stylize.model import ARCHS, build, grow
 from artgan.stylize.train import StyleLabel, StyleModel, load_model
 from artgan.training import (
     CropDataset,
@@ -142,6 +142,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crop", type=int, default=256, help="crop side")
     p.add_argument("--batch-size", type=int, default=4, help="crops per step, over all GPUs")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
+    p.add_argument(
+        "--init-from",
+        default=None,
+        help="start the student from this student checkpoint, widened/deepened to the shape given "
+        "here (it first computes what that student computed); a fresh optimiser and step count",
+    )
 
 
 def run(args: argparse.Namespace) -> Path:
@@ -153,6 +159,10 @@ def run(args: argparse.Namespace) -> Path:
     d = Distiller(Path(args.teacher), *shape, args.feature_weight, args.lr, session)
     if state is not None:
         d.load(state)
+    elif args.init_from:
+        new, dropped = grow(d.net, d.bank, load_checkpoint(Path(args.init_from)))
+        listed = {"new": ", ".join(new) or "none", "dropped": ", ".join(dropped) or "none"}
+        print(f"started from {args.init_from}; layers new: {listed['new']}; dropped: {listed['dropped']}")
     cfg = d.cfg
     data = CropDataset(train_files, cfg.crop, cfg.batch_size, seed=args.seed, transform=StyleLabel(len(cfg.styles)))
     preview = torch.stack(list(FixedImages((test_files or train_files)[:4], cfg.crop)))

@@ -98,6 +98,10 @@ class StyleTransferNet(nn.Module):
         self._norm_order = {id(n): i for i, n in enumerate(norms)}
 
     @property
+    def res_blocks_count(self) -> int:
+        return len(self.res) // 2
+
+    @property
     def num_style_params(self) -> int:
         return self._offsets[-1]
 
@@ -197,26 +201,50 @@ def norm_slices(net: StyleTransferNet) -> dict[str, slice]:
 
 @torch.no_grad()
 def grow(net: StyleTransferNet, bank: StyleBank, state: dict) -> tuple[list[str], list[str]]:
-    """Start a reshaped network from a trained checkpoint: every layer both have is copied and
-    each style keeps its γ/β for those layers; new layers start as identity (the ⅛-scale stage
-    adds zero), layers the new shape lacks (e.g. trunk blocks handed over to a ⅛-scale stage)
-    are dropped. Returns the names of the new and of the dropped layers."""
+    """Start a reshaped network from a trained checkpoint, computing what it computed.
+
+    Layers both have are copied; a wider layer keeps the old channels' weights and its new
+    channels start fresh, read by nothing (the old channels' weights on them are zero), so
+    they only come into play as training moves those weights (Net2Net, Chen et al. 2016).
+    New residual blocks and the ⅛-scale stage start adding zero; layers the new shape lacks
+    (e.g. trunk blocks handed over to a ⅛-scale stage) are dropped. Each style keeps its γ/β.
+    Returns the names of the new and of the dropped layers."""
     old_cfg = StylizeConfig.from_dict(state["config"])
     old_net, old_bank = build(old_cfg)
     old_net.load_state_dict(state["net"])
     old_bank.load_state_dict(state["bank"])
-    result = net.load_state_dict(old_net.state_dict(), strict=False)
     if old_bank.table.num_embeddings != bank.table.num_embeddings:
         raise ValueError("growing keeps the styles: the checkpoint has a different number of styles")
+    old_params = old_net.state_dict()
+    new_params = net.state_dict()
+    for key, value in new_params.items():
+        if key in old_params:
+            embed(value, old_params[key])
     old_slices = norm_slices(old_net)
+    table, old_table = bank.table.weight, old_bank.table.weight
     for name, where in norm_slices(net).items():
         if name in old_slices:
-            bank.table.weight[:, where] = old_bank.table.weight[:, old_slices[name]]
+            c, old_c = (where.stop - where.start) // 2, (old_slices[name].stop - old_slices[name].start) // 2
+            old = old_table[:, old_slices[name]]
+            table[:, where.start : where.start + old_c] = old[:, :old_c]  # γ
+            table[:, where.start + c : where.start + c + old_c] = old[:, old_c:]  # β
+    for i in range(old_net.res_blocks_count, net.res_blocks_count):  # a new block adds zero: γ = β = 0
+        table[:, norm_slices(net)[f"res.{2 * i + 1}.norm"]] = 0.0
 
-    def layers(keys: list[str]) -> list[str]:
+    def layers(keys: set[str]) -> list[str]:
         return sorted({k.rsplit(".", 2)[0] for k in keys})
 
-    return layers(result.missing_keys), layers(result.unexpected_keys)
+    return layers(set(new_params) - set(old_params)), layers(set(old_params) - set(new_params))
+
+
+def embed(new: torch.Tensor, old: torch.Tensor) -> None:
+    """Copy `old` into the leading corner of the same-rank, at-least-as-large `new`; a conv
+    weight's old output channels get zero weights on its new input channels."""
+    if any(n < o for n, o in zip(new.shape, old.shape, strict=True)):
+        raise ValueError(f"cannot narrow a layer from {tuple(old.shape)} to {tuple(new.shape)}")
+    if new.dim() == 4:
+        new[: old.shape[0]] = 0.0
+    new[tuple(slice(0, n) for n in old.shape)] = old
 
 
 def build(cfg: StylizeConfig) -> tuple[StyleTransferNet, StyleBank]:
