@@ -47,7 +47,7 @@ def network_from_onnx(library: StyleLibrary) -> tuple[StylizeConfig, StyleTransf
         raise WeightsError(f"{library.model_path.name} has {len(nodes)} convolutions, the network {len(convs)}")
     with torch.no_grad():
         for conv, (weight, bias) in zip(convs, nodes, strict=True):
-            weight, bias = torch.from_numpy(weight), torch.from_numpy(bias)
+            weight, bias = torch.from_numpy(weight.copy()), torch.from_numpy(bias.copy())  # ONNX arrays are read-only
             if weight.shape[0] == 4 * conv.out_channels:  # an upsampling layer's phase kernels
                 weight, bias = kernel_from_phases(weight), bias[::4]
             conv.weight.copy_(weight)
@@ -129,7 +129,7 @@ def learn_style(
         if step % preview_every == 0 or step == steps:
             with torch.no_grad():
                 preview = (net(preview_src, vec)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-        yield LearnProgress(step, steps, float(loss), preview, vec.detach()[0].numpy().copy())
+        yield LearnProgress(step, steps, float(loss.detach()), preview, vec.detach()[0].numpy().copy())
 
 
 def random_crop(img: torch.Tensor, size: int, rng: np.random.Generator) -> torch.Tensor:
