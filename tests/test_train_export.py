@@ -228,9 +228,20 @@ def test_distil_into_the_fast_architecture_then_export(tiny_run, tmp_path):
     state = torch.load(student / "last.pt", weights_only=False)
     assert state["config"]["arch"] == "fast" and list(state["config"]["styles"]) == ["starry_night", "the_scream"]
     assert (student / "samples" / "step000002.png").exists()
+    # a resumed distillation takes the lr it is given (a decay), not the checkpoint's
+    assert main([*args, "--steps", "3", "--resume", "--lr", "1e-4"]) == 0
+    state = torch.load(student / "last.pt", weights_only=False)
+    assert state["step"] == 3 and state["optimizer"]["param_groups"][0]["lr"] == 1e-4
+    # --init-from grows the student: wider and deeper, starting from its weights
+    wide = tmp_path / "wide"
+    grown = [*args[:6], "--out", str(wide), "--channels", "6,12", "--res-blocks", "2", "--crop", "64"]
+    grown += ["--batch-size", "2", "--workers", "0", "--holdout", "0", "--feature-weight", "0", "--steps", "1"]
+    assert main([*grown, "--init-from", str(student / "last.pt")]) == 0
+    config = torch.load(wide / "last.pt", weights_only=False)["config"]
+    assert list(config["channels"]) == [6, 12] and config["res_blocks"] == 2
     # same checkpoint format as `train stylize`: it resumes there with the Gram losses, and exports
     gram = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(student), *TINY]
-    assert main([*gram, "--steps", "3", "--resume"]) == 0
+    assert main([*gram, "--steps", "4", "--resume"]) == 0
     weights = tmp_path / "weights"
     export = ["export", "stylize", "--checkpoint", str(student / "last.pt"), "--styles", str(styles)]
     assert main([*export, "--weights", str(weights)]) == 0
