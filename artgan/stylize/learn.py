@@ -80,7 +80,7 @@ def check_parity(library: StyleLibrary, net: StyleTransferNet) -> None:
 
 
 def to_tensor(img_u8: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(img_u8)).permute(2, 0, 1)[None].float() / 255.0
+    return torch.from_numpy(np.array(img_u8)).permute(2, 0, 1)[None].float() / 255.0
 
 
 def resized(img_u8: np.ndarray, long_side: int) -> np.ndarray:
