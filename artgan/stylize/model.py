@@ -220,16 +220,16 @@ def grow(net: StyleTransferNet, bank: StyleBank, state: dict) -> tuple[list[str]
     for key, value in new_params.items():
         if key in old_params:
             embed(value, old_params[key])
-    old_slices = norm_slices(old_net)
+    old_slices, slices = norm_slices(old_net), norm_slices(net)
     table, old_table = bank.table.weight, old_bank.table.weight
-    for name, where in norm_slices(net).items():
+    for name, where in slices.items():
         if name in old_slices:
             c, old_c = (where.stop - where.start) // 2, (old_slices[name].stop - old_slices[name].start) // 2
             old = old_table[:, old_slices[name]]
             table[:, where.start : where.start + old_c] = old[:, :old_c]  # γ
             table[:, where.start + c : where.start + c + old_c] = old[:, old_c:]  # β
     for i in range(old_net.res_blocks_count, net.res_blocks_count):  # a new block adds zero: γ = β = 0
-        table[:, norm_slices(net)[f"res.{2 * i + 1}.norm"]] = 0.0
+        table[:, slices[f"res.{2 * i + 1}.norm"]] = 0.0
 
     def layers(keys: set[str]) -> list[str]:
         return sorted({k.rsplit(".", 2)[0] for k in keys})
