@@ -135,11 +135,8 @@ class InpaintTrainer:
         """Weights, optimiser states and step; the learning rate stays this config's (it may change on resume)."""
         self.net.load_state_dict(state["net"])
         self.disc.load_state_dict(state["disc"])
-        if "optimizer" in state:  # the shipped checkpoint leaves them out (export/manifest.py)
-            self.opt.load_state_dict(state["optimizer"])
-            self.opt_d.load_state_dict(state["optimizer_d"])
-        for group in [*self.opt.opt.param_groups, *self.opt_d.opt.param_groups]:
-            group["lr"] = self.cfg.lr
+        self.opt.restore(state.get("optimizer"), self.cfg.lr)
+        self.opt_d.restore(state.get("optimizer_d"), self.cfg.lr)
         self.step_count = state["step"]
 
     @torch.no_grad()

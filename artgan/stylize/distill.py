@@ -114,10 +114,7 @@ class Distiller:
         """Weights, optimiser state and step; the learning rate stays this run's (it may change on resume)."""
         self.net.load_state_dict(state["net"])
         self.bank.load_state_dict(state["bank"])
-        if "optimizer" in state:  # shipped checkpoints may leave it out (export/manifest.py)
-            self.opt.load_state_dict(state["optimizer"])
-        for group in self.opt.opt.param_groups:
-            group["lr"] = self.cfg.lr
+        self.opt.restore(state.get("optimizer"), self.cfg.lr)
         self.step_count = state["step"]
 
     @torch.no_grad()

@@ -213,10 +213,7 @@ class StylizeTrainer:
     def load(self, state: dict) -> None:
         self.net.load_state_dict(state["net"])
         self.bank.load_state_dict(state["bank"])
-        if "optimizer" in state:  # shipped checkpoints may leave it out (export/manifest.py)
-            self.opt.load_state_dict(state["optimizer"])
-        for group in self.opt.opt.param_groups:  # the recipe's rate: a resumed run may change it
-            group["lr"] = self.cfg.lr
+        self.opt.restore(state.get("optimizer"), self.cfg.lr)
         if self.disc is not None and "disc" in state:  # a run may add the term when resumed
             self.disc.load_state_dict(state["disc"])
             self.opt_d.load_state_dict(state["optimizer_d"])

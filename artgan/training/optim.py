@@ -59,6 +59,14 @@ class Optimizer:
     def load_state_dict(self, state: dict) -> None:
         self.opt.load_state_dict(state)
 
+    def restore(self, state: dict | None, lr: float) -> None:
+        """Resume: the saved state when the checkpoint has one (shipped checkpoints leave it out,
+        export/manifest.py), at this run's learning rate (a resumed run may change it)."""
+        if state is not None:
+            self.opt.load_state_dict(state)
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+
 
 class LossMeter:
     """Mean of each loss over a step's micro-batches and all processes: the global batch's
