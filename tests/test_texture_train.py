@@ -17,8 +17,10 @@ from artgan.evaluation.texture import seam_ratio  # noqa: E402
 from artgan.features.networks import build_feature_net  # noqa: E402
 from artgan.nets.discriminators import MultiScalePatchDiscriminator  # noqa: E402
 from artgan.texture.config import TextureConfig  # noqa: E402
+from artgan.texture.data import load_texture  # noqa: E402
 from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
 from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
+from artgan.texture.spectrum import spectral_waves  # noqa: E402
 from artgan.texture.train import TextureTrainer, build_discriminator, load_model  # noqa: E402
 from artgan.training import start_session  # noqa: E402
 
@@ -117,3 +119,32 @@ def test_resume_refuses_a_discriminator_that_does_not_fit(lever_run, tmp_path):
     torch.save(state, run / "last.pt")
     train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
     assert main([*train, "--disc-scales", "3"]) != 0
+
+
+def test_spectral_waves_find_a_running_bond_lattice():
+    """Bricks 90 × 30 px, half-offset rows, noisy, in a picture no multiple of either period."""
+    y, x = np.mgrid[0:400, 0:410]
+    joints = (y % 30 < 3) | ((x + (y // 30 % 2) * 45) % 90 < 3)
+    image = joints * 200.0 + np.random.default_rng(0).normal(0, 40, y.shape)
+    waves = spectral_waves(image, 6)  # radians per 16 px cell
+    lattice = 2 * np.pi * 16 * np.array([[1 / 60, 1 / 90], [1 / 60, -1 / 90]])  # reciprocal of (0, 90), (30, 45)
+    for k in lattice:
+        assert np.abs(waves - k).sum(axis=1).min() < 0.02, (k, waves)
+    assert np.hypot(*waves.T).max() < 0.9 * np.pi  # below the cell grid's Nyquist limit
+    assert not spectral_waves(np.full((200, 200), 7.0), 4).any()  # nothing periodic: no waves
+
+
+def test_resume_seeds_spectral_waves_and_takes_a_larger_crop(lever_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(lever_run / "run", run)
+    train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
+    assert main([*train, "--spectral-waves", "no_such_texture"]) != 0
+    assert main([*train, "--spectral-waves", "bricks_mossy", "--crop", "96"]) == 0
+    cfg, gen = load_model(run / "last.pt")
+    assert cfg.crop == 96
+    bricks = load_texture("bricks_mossy", [lever_run / "data" / "textures"], cfg.short_side)
+    k = np.pi * np.tanh(gen.waves[1].detach().numpy())
+    np.testing.assert_allclose(k, spectral_waves(bricks, cfg.periodic_dim), atol=0.01)  # one Adam step off
+    before = torch.load(lever_run / "run" / "last.pt", weights_only=False)["generator"]["waves"]
+    torch.testing.assert_close(gen.waves[0].detach(), before[0], atol=0.01, rtol=0)  # grass: not reseeded
+    assert not torch.allclose(gen.waves[1].detach(), before[1], atol=0.05)

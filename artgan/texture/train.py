@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from artgan.texture.config import TextureConfig
 from artgan.texture.data import DEFAULT_TEXTURES, TextureCrops, all_textures, load_texture, random_patch, texture_id
 from artgan.texture.gram import GramPyramid
 from artgan.texture.model import TextureGenerator, build, cells_for
+from artgan.texture.spectrum import spectral_waves
 from artgan.training import (
     LossMeter,
     Optimizer,
@@ -165,6 +167,23 @@ def grown_discriminator(state: dict) -> dict:
     return state if any(k.startswith("scales.") for k in state) else {f"scales.0.{k}": v for k, v in state.items()}
 
 
+def spectral_indices(names: str, textures: tuple[str, ...]) -> list[int]:
+    """`--spectral-waves`: comma-separated texture ids (or `all`) → their indices in the run."""
+    ids = [texture_id(t) for t in textures]
+    wanted = ids if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
+    unknown = sorted(set(wanted) - set(ids))
+    if unknown:
+        raise ArtganError(f"--spectral-waves: no texture {', '.join(unknown)} in this run ({', '.join(ids)})")
+    return [ids.index(n) for n in wanted]
+
+
+@torch.no_grad()
+def seed_waves(gen: TextureGenerator, index: int, image: np.ndarray) -> None:
+    """Start a texture's wave vectors at its exemplar's spectral peaks (training then refines them)."""
+    k = torch.from_numpy(spectral_waves(image, gen.cfg.periodic_dim)).to(gen.waves)
+    gen.waves[index] = torch.atanh(k / math.pi)  # the model reads k = π·tanh(waves); peaks lie below 0.9π
+
+
 def load_model(checkpoint: Path) -> tuple[TextureConfig, TextureGenerator]:
     state = load_checkpoint(checkpoint)
     cfg = TextureConfig.from_dict(state["config"])
@@ -187,7 +206,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-images", type=int, default=None, help="with --textures all: at most this many textures")
     add_common_arguments(p, "runs/texture", steps=20000, ckpt_every=100, sample_every=250)
     p.set_defaults(workers=0)  # crops of in-memory textures: cheaper in the training process
-    p.add_argument("--crop", type=int, default=d.crop, help="training crop side in px")
+    p.add_argument(
+        "--crop", type=int, default=None, help=f"training crop side (default {d.crop} px; on --resume the run's own)"
+    )
     p.add_argument("--short-side", type=int, default=d.short_side, help="textures are scaled down to this short side")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step, over all GPUs")
     p.add_argument("--widths", default=",".join(map(str, d.widths)), help="generator widths: cell level + 4 levels")
@@ -201,6 +222,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--disc-scales", type=int, default=d.disc_scales, help="patch discriminators on the crop and its pooled copies"
     )
     p.add_argument("--periodic-dim", type=int, default=d.periodic_dim, help="periodic noise channels sin(k·x + φ)")
+    p.add_argument(
+        "--spectral-waves",
+        default="",
+        help="comma-separated texture ids (or `all`) whose wave vectors start at their exemplar's spectral peaks "
+        "(regular layouts: tiles, bricks), set when the run starts: give it once, not on later resumes",
+    )
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -220,7 +247,7 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         textures=specs,
         widths=tuple(int(w) for w in args.widths.split(",")),
         depths=tuple(int(d) for d in args.depths.split(",")),
-        crop=args.crop,
+        crop=args.crop or TextureConfig.crop,
         short_side=args.short_side,
         batch_size=args.batch_size,
         gram_weight=args.gram_weight,
@@ -243,6 +270,7 @@ def run(args: argparse.Namespace) -> Path:
             old,
             gram_weight=args.gram_weight,
             disc_scales=max(old.disc_scales, args.disc_scales),
+            crop=args.crop or old.crop,  # G and D are fully convolutional: a larger view shows larger structures
         )
     else:
         specs, bad = texture_specs(args)
@@ -254,6 +282,8 @@ def run(args: argparse.Namespace) -> Path:
     trainer = TextureTrainer(cfg, images, session)
     if state is not None:
         trainer.load(state)
+    for i in spectral_indices(args.spectral_waves, cfg.textures):
+        seed_waves(trainer.gen, i, images[i])
     if session.main:
         print(json.dumps({"textures": [texture_id(s) for s in cfg.textures], "config": cfg.to_dict()}))
     data = TextureCrops(images, cfg.crop, cfg.batch_size, seed=args.seed)
