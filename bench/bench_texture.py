@@ -60,8 +60,9 @@ def time_and_memory(side: int, repeats: int) -> tuple[float, float]:
 def plausibility(lib: TextureLibrary, tid: str, exemplar_u8: np.ndarray) -> dict[str, float]:
     """Seed-to-seed difference; patch plausibility of a 512² sample (seed 11) at the fine and coarse scales.
 
-    fine / coarse: `patch_plausibility` with both images' short side at 192 / 96 px (16 px
-    patches: ~1/12 and ~1/6 of the exemplar, a brick or a tile row); copy: the larger of the
+    fine / coarse: `patch_plausibility` with the exemplar's short side at 192 / 96 px and the
+    sample shrunk by the same factor (16 px patches: ~1/12 and ~1/6 of the exemplar, a brick
+    or a tile row); copy: the larger of the
     two copy shares; coverage: the reverse direction at the fine scale (exemplar patches
     to the sample's), which an all-average sample of a many-coloured exemplar fails.
     """
@@ -79,7 +80,8 @@ def plausibility(lib: TextureLibrary, tid: str, exemplar_u8: np.ndarray) -> dict
 
 
 def exemplars(lib: TextureLibrary, fitted: list[str], only: list[str] | None) -> dict[str, np.ndarray]:
-    """Texture id → the image it should look like: shipped ones at the training scale, fitted ones as uploaded."""
+    """Texture id → the image it should look like, at the scale the generator works at (a fit, like
+    training, shrinks its example to the short side of the training textures)."""
     cfg = lib.entry["config"]
     out = {}
     for spec in cfg["textures"]:
@@ -90,7 +92,8 @@ def exemplars(lib: TextureLibrary, fitted: list[str], only: list[str] | None) ->
         if image is None:
             raise SystemExit(f"--fitted {pair}: {path} is not a readable image")
         lib.get(name)  # a learned texture of the user folder (or a .npy path)
-        out[name] = np.asarray(image)
+        s = min(1.0, cfg["short_side"] / min(image.size))
+        out[name] = np.asarray(image.resize((round(image.width * s), round(image.height * s)), Image.BICUBIC))
     return {k: v for k, v in out.items() if not only or k in only}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 
 from artgan.evaluation.texture import nearest_distances, patch_grid, patch_plausibility
 
@@ -45,6 +46,17 @@ def test_foreign_structure_scores_far_above_one():
     # a new noisy view of the same stripes is about as plausible as the exemplar itself
     view = np.clip(stripes(64, 16, 4).astype(np.float32) + rng.normal(0, 20, (64, 64, 3)), 0, 255).astype(np.uint8)
     assert 0.7 < patch_plausibility(view, ex, 64)["ratio"] < 1.3
+
+
+def test_a_larger_output_is_measured_at_the_exemplars_scale():
+    # a generator's 512² output of a texture learned from a 384² exemplar: same stripes, more of them
+    rng = np.random.default_rng(4)
+    ex = np.clip(stripes(64, 16).astype(np.float32) + rng.normal(0, 20, (64, 64, 3)), 0, 255).astype(np.uint8)
+    big = np.clip(stripes(128, 16, 4).astype(np.float32) + rng.normal(0, 20, (128, 128, 3)), 0, 255).astype(np.uint8)
+    assert 0.7 < patch_plausibility(big, ex, 48)["ratio"] < 1.3
+    # the same stripes at half their size are foreign structure
+    small = np.asarray(Image.fromarray(big).resize((64, 64), Image.BICUBIC))
+    assert patch_plausibility(small, ex, 48)["ratio"] > 1.5
 
 
 def test_an_average_output_is_close_but_does_not_cover_the_exemplar():

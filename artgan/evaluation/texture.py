@@ -51,16 +51,19 @@ def nearest_distances(
     return out
 
 
-def short_side_to(img_u8: np.ndarray, side: int) -> np.ndarray:
-    """HWC uint8 → float [0, 1] with its short side resized to `side` (aspect kept: a square output stays square)."""
+def scaled(img_u8: np.ndarray, factor: float) -> np.ndarray:
+    """HWC uint8 → float [0, 1] resized by `factor` (bicubic, aspect kept)."""
     h, w = img_u8.shape[:2]
-    s = side / min(h, w)
-    size = (max(side, round(w * s)), max(side, round(h * s)))
+    size = (max(PATCH, round(w * factor)), max(PATCH, round(h * factor)))
     return np.asarray(Image.fromarray(img_u8).resize(size, Image.BICUBIC), np.float32) / 255
 
 
 def patch_plausibility(output_u8: np.ndarray, exemplar_u8: np.ndarray, side: int, stride: int = 4) -> dict[str, float]:
-    """Patch distances of `output_u8` and `exemplar_u8`, both with their short side resized to `side`.
+    """Patch distances of an output and its exemplar, both resized by one factor (exemplar's short side → `side`).
+
+    One factor for both: a texture's structures have a size in pixels, not in image widths,
+    so a 512² output of a generator trained on a 384² exemplar is compared at its own scale
+    (resizing each image to the same short side would shrink the output's bricks to ¾).
 
     ratio: median distance of output patches to their nearest exemplar patch ÷ the median
     distance of exemplar patches to their nearest non-overlapping exemplar patch (the
@@ -72,7 +75,8 @@ def patch_plausibility(output_u8: np.ndarray, exemplar_u8: np.ndarray, side: int
     can score a good ratio against a many-coloured exemplar, but not a good coverage.
     Queries at `stride`, banks dense (a copy at any offset is found).
     """
-    out, ex = short_side_to(output_u8, side), short_side_to(exemplar_u8, side)
+    factor = side / min(exemplar_u8.shape[:2])
+    out, ex = scaled(output_u8, factor), scaled(exemplar_u8, factor)
     bank, bank_at = patch_grid(ex, 1)
     ex_q, ex_at = patch_grid(ex, stride)
     baseline = max(float(np.median(nearest_distances(ex_q, bank, (ex_at, bank_at)))), 1e-6)

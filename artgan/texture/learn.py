@@ -30,7 +30,6 @@ from artgan.texture.gram import GramPyramid
 from artgan.texture.model import FastTextureBody, TextureBody, cells_for, global_channels, periodic_channels
 from artgan.texture.pipeline import TextureError, TextureLibrary
 from artgan.texture.sliced import SlicedWassersteinPyramid
-from artgan.texture.spectrum import spectral_waves
 
 # what the fit matches: second moments (Gatys) or whole feature distributions (Heitz)
 STATISTICS = {"gram": GramPyramid, "sliced": SlicedWassersteinPyramid}
@@ -135,13 +134,11 @@ def learn_texture(
     levels: int = 2,
     scales: int = 2,
     statistics: str = "gram",
-    spectral: bool = True,
 ) -> Iterator[LearnProgress]:
     """Yield progress while learning a texture from `example_u8`; the last one is final.
 
     Starts from the shipped texture whose samples are closest in Gram distance. `rank` 0:
-    the code and wave vectors only (no adapter, the shipped body as is). `spectral`: wave
-    vectors start at the example's spectral peaks where it has any (a regular layout's lattice).
+    the code and wave vectors only (no adapter, the shipped body as is).
     """
     if steps < 1:
         raise TextureError("steps must be at least 1")
@@ -151,8 +148,7 @@ def learn_texture(
     cfg, body = body_from_onnx(lib)
     render = Renderer(cfg, body)
     stats = STATISTICS[statistics](build_feature_net(cfg.feature_net), cfg.feature_net, scales)
-    example = prepared(example_u8, cfg.short_side, crop)
-    targets = stats.targets([example])
+    targets = stats.targets([prepared(example_u8, cfg.short_side, crop)])
 
     def loss_of(params: torch.Tensor, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
         return stats.loss(render(params, n, crop, gen), [[t.expand(n, -1, -1) for t in level] for level in targets])
@@ -160,12 +156,6 @@ def learn_texture(
     with torch.no_grad():
         start = min(lib.textures.values(), key=lambda t: float(loss_of(torch.from_numpy(t.params), 1)))
     params = torch.nn.Parameter(torch.from_numpy(start.params.copy()))
-    if spectral:
-        with torch.no_grad():
-            waves = params[cfg.global_dim :].view(cfg.periodic_dim, 2)
-            peaks = torch.from_numpy(spectral_waves(example[0].permute(1, 2, 0).numpy(), cfg.periodic_dim))
-            found = peaks.abs().sum(1) > 0
-            waves[found] = peaks[found].to(waves)
     adapters = add_adapter(body, cfg.depths, levels, rank) if rank > 0 else {}
     groups = [{"params": [params], "lr": 0.03}]
     if adapters:
