@@ -70,7 +70,10 @@ def test_tileable_field_is_periodic(lib):
 def test_resize_periodic_keeps_periodicity_and_look(lib):
     img = generate(lib, "bricks_mossy", 256, 256, seed=4, tile=True)
     out = resize_periodic(img, 250, 243)
-    assert out.shape == (243, 250, 3) and seam_ratio(out) <= 1.2
+    # the wrap stays a pair of ordinary neighbours: the ratio of the exactly periodic input is kept
+    # (a spatial bicubic resize adds 0.13 on this seed, bilinear 0.37; 1 row/column pair is noisy
+    # on bricks, a mortar line on the wrap gives ~1.5 either way, so no absolute bound here)
+    assert out.shape == (243, 250, 3) and abs(seam_ratio(out) - seam_ratio(img)) < 0.03
     assert abs(out.astype(float).mean() - img.mean()) < 1 and abs(out.astype(float).std() - img.std()) < 3
 
 
