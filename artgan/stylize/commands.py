@@ -61,7 +61,7 @@ def user_dir() -> Path:
     return user_styles_dir()
 
 
-LEARNER = Learner("style", "painting", 250, "~5 min on 2 cores", user_dir, learn)
+LEARNER = Learner("style", "painting", 150, "~3 min on 2 cores", user_dir, learn)
 
 
 def add_stylize_parser(sub) -> None:

@@ -94,7 +94,7 @@ def learn_style(
     library: StyleLibrary,
     painting_u8: np.ndarray,
     content_u8: list[np.ndarray],
-    steps: int = 300,
+    steps: int = 150,
     crop: int = 160,
     preview_every: int = 25,
     seed: int = 0,
