@@ -67,9 +67,11 @@ def test_resume_can_add_the_adversarial_term(tiny_run, tmp_path):
     run.mkdir()
     shutil.copy(out / "last.pt", run / "last.pt")
     args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
-    assert main([*args, "--steps", "5", "--resume", "--adversarial-weight", "0.1", "--gan-loss", "bce"]) == 0
+    recipe = ["--adversarial-weight", "0.1", "--gan-loss", "bce", "--adv-patch", "48"]
+    assert main([*args, "--steps", "5", "--resume", *recipe]) == 0
     state = torch.load(run / "last.pt", weights_only=False)
     assert state["step"] == 5 and state["config"]["adversarial_weight"] == 0.1 and "disc" in state
+    assert state["config"]["adv_patch"] == 48
 
 
 def test_resume_can_change_the_recipe_but_not_the_network(tiny_run, tmp_path):

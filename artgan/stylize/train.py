@@ -279,6 +279,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=sorted(GAN_LOSSES),
         help="adversarial loss: bce (the seed's L_D/L_G) or hinge (default hinge)",
     )
+    p.add_argument(
+        "--adv-patch",
+        type=int,
+        default=None,
+        help=f"side of the patches the discriminator compares; larger sees shapes, not grain (default {d.adv_patch})",
+    )
     p.add_argument("--crop", type=int, default=None, help=f"training crop side, multiple of 4 (default {d.crop})")
     p.add_argument(
         "--crop-scale",
@@ -335,6 +341,7 @@ RECIPE = (
     "chroma_weight",
     "adversarial_weight",
     "gan_loss",
+    "adv_patch",
     "crop",
     "style_size",
     "batch_size",
