@@ -3,6 +3,7 @@ coarse capacity; trained two steps, exported (asserted parity) and run by the pi
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from artgan.nets.discriminators import MultiScalePatchDiscriminator  # noqa: E40
 from artgan.texture.config import TextureConfig  # noqa: E402
 from artgan.texture.data import load_texture  # noqa: E402
 from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
+from artgan.texture.patches import PatchLoss  # noqa: E402
 from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
 from artgan.texture.spectrum import spectral_waves  # noqa: E402
 from artgan.texture.train import TextureTrainer, build_discriminator, load_model  # noqa: E402
@@ -63,6 +65,7 @@ def lever_run(tmp_path_factory):
     train = ["train", "texture", "--data", str(data), "--textures", "grass,bricks_mossy", "--out", str(tmp / "run")]
     small = ["--steps", "2", "--crop", "64", "--batch-size", "2", "--widths", "8,8,4,4,4", "--depths", "3,2,1,1,1"]
     levers = ["--disc-scales", "2", "--gram-scales", "2", "--periodic-dim", "6", "--gram-weight", "0.02"]
+    levers += ["--patch-weight", "6"]
     assert main(train + small + levers) == 0
     weights = tmp / "weights"
     export = ["export", "texture", "--checkpoint", str(tmp / "run" / "last.pt"), "--weights", str(weights)]
@@ -73,7 +76,9 @@ def lever_run(tmp_path_factory):
 def test_levers_are_in_the_checkpoint_and_resume(lever_run):
     state = torch.load(lever_run / "run" / "last.pt", weights_only=False)
     cfg = TextureConfig.from_dict(state["config"])
-    assert (cfg.disc_scales, cfg.gram_scales, cfg.periodic_dim, cfg.depths[0]) == (2, 2, 6, 3)
+    assert (cfg.disc_scales, cfg.gram_scales, cfg.periodic_dim, cfg.depths[0], cfg.patch_weight) == (2, 2, 6, 3, 6)
+    logged = [json.loads(line) for line in (lever_run / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(line["losses"]["patch"] > 0 for line in logged if "losses" in line)
     assert any(k.startswith("scales.1.") for k in state["discriminator"])
     _, gen = load_model(lever_run / "run" / "last.pt")
     assert gen.body.margin == 3 * 16 + 2 * 8 + 4 + 2 + 1 + 1  # a third cell-level conv: 16 px more a side
@@ -119,6 +124,39 @@ def test_resume_refuses_a_discriminator_that_does_not_fit(lever_run, tmp_path):
     torch.save(state, run / "last.pt")
     train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
     assert main([*train, "--disc-scales", "3"]) != 0
+
+
+def running_bond(height: int, width: int, dy: int = 0, dx: int = 0) -> torch.Tensor:
+    """Light joints between 48 × 16 px bricks in half-offset rows, [1, 3, H, W] in [0, 1]."""
+    y, x = np.mgrid[dy : dy + height, dx : dx + width]
+    joints = (y % 16 < 2) | ((x + (y // 16 % 2) * 24) % 48 < 2)
+    return torch.from_numpy(np.where(joints, 0.9, 0.2).astype(np.float32)).expand(1, 3, -1, -1).clone()
+
+
+def test_patch_loss_prefers_the_exemplars_layout_and_all_of_it():
+    """Another view of the exemplar's lattice scores ~0; misaligned joints, a flat average or a
+    half of the exemplar (every patch real, not every real patch there) do not."""
+    torch.manual_seed(0)
+    loss = PatchLoss(running_bond(256, 256))
+    view = running_bond(128, 128, dy=32, dx=48)  # whole periods away: the same patches
+    assert float(loss(view)) < 1e-3
+    shifted = view.clone()
+    shifted[..., 64:, :] = running_bond(64, 128, dx=13)  # lower half's vertical joints out of line
+    flat = torch.full_like(view, float(view.mean()))
+    for worse in (shifted, flat):
+        assert float(loss(worse)) > 0.1
+    halves = torch.zeros(1, 3, 256, 256)
+    halves[..., 128:] = 1.0  # dark and light ground: a dark picture's every patch is real, the light never appears
+    dark = torch.zeros(1, 3, 128, 128)
+    assert float(PatchLoss(halves, coverage=0.0)(dark)) < 1e-3 < 0.5 < float(PatchLoss(halves)(dark))
+    # the term's gradient moves a generated picture towards the lattice
+    x = flat.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=0.02)
+    for _ in range(30):
+        opt.zero_grad()
+        loss(x).backward()
+        opt.step()
+    assert float(loss(x.detach())) < 0.7 * float(loss(flat))
 
 
 def test_spectral_waves_find_a_running_bond_lattice():

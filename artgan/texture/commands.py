@@ -44,7 +44,7 @@ def user_dir() -> Path:
     return user_textures_dir()
 
 
-LEARNER = Learner("texture", "image", 200, "~1 min on 2 cores", user_dir, learn, aliases=("fit-texture",))
+LEARNER = Learner("texture", "image", 200, "~3 min on 2 cores", user_dir, learn, aliases=("fit-texture",))
 
 
 def add_texture_parser(sub) -> None:

@@ -39,6 +39,9 @@ class TextureConfig:
     # discriminators and Gram terms also on the crop pooled ×2, ×4, … (1 = only the crop itself)
     disc_scales: int = 1  # multi-scale PatchGAN (Wang et al. 2018 §3.2)
     gram_scales: int = 1  # Gram pyramid (Snelgrove 2017)
+    # nearest-patch term (artgan.texture.patches: Kwatra 2005 + Simakov 2008 coverage): joints,
+    # courses and tiles that the exemplar shows; 0 = off (the Gram term's 0.02 × ~300 ≈ 6)
+    patch_weight: float = 0.0
 
     @property
     def noise_dim(self) -> int:

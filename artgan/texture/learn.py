@@ -6,8 +6,9 @@ shapes in new colours. So the fit also trains a low-rank adapter (Hu et al. 2021
 the convolutions of the coarse levels, where layout is decided (a 16 px cell, then 8 px):
 W + up·down, ~10⁴ numbers. The loss is a Gram pyramid (Gatys et al. 2015 at several scales,
 Snelgrove 2017) through the shared feature network, so the shapes seen at ×2 pooling count
-as well as the grain. The adapter is saved beside the code and the runtime replaces those
-initialisers in the same ONNX graph: nothing is re-exported.
+as well as the grain, plus a nearest-patch term (`artgan.texture.patches`) that asks every
+course, joint and tile to be one the upload shows. The adapter is saved beside the code and
+the runtime replaces those initialisers in the same ONNX graph: nothing is re-exported.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from artgan.runtime.images import resize_u8
 from artgan.texture.config import TextureConfig
 from artgan.texture.gram import GramPyramid
 from artgan.texture.model import FastTextureBody, TextureBody, cells_for, global_channels, periodic_channels
+from artgan.texture.patches import PatchLoss
 from artgan.texture.pipeline import TextureError, TextureLibrary
 from artgan.texture.sliced import SlicedWassersteinPyramid
 
@@ -135,12 +137,15 @@ def learn_texture(
     scales: int = 2,
     statistics: str = "gram",
     batch: int = 4,
+    patch_weight: float = 300.0,
 ) -> Iterator[LearnProgress]:
     """Yield progress while learning a texture from `example_u8`; the last one is final.
 
     Starts from the shipped texture whose samples are closest in Gram distance. `rank` 0:
     the code and wave vectors only (no adapter, the shipped body as is). `batch` samples
     per step: 4 rather than 2 makes fits of a regular layout land closer run to run.
+    `patch_weight`: the nearest-patch term's weight against the Gram pyramid (0: Gram alone);
+    300 makes both about equal at the start.
     """
     if steps < 1:
         raise TextureError("steps must be at least 1")
@@ -150,13 +155,17 @@ def learn_texture(
     cfg, body = body_from_onnx(lib)
     render = Renderer(cfg, body)
     stats = STATISTICS[statistics](build_feature_net(cfg.feature_net), cfg.feature_net, scales)
-    targets = stats.targets([prepared(example_u8, cfg.short_side, crop)])
+    example = prepared(example_u8, cfg.short_side, crop)
+    targets = stats.targets([example])
+    patch_loss = PatchLoss(example) if patch_weight > 0 else None
 
-    def loss_of(params: torch.Tensor, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
-        return stats.loss(render(params, n, crop, gen), [[t.expand(n, -1, -1) for t in level] for level in targets])
+    def loss_of(params: torch.Tensor, n: int, patches: bool = True) -> torch.Tensor:
+        x = render(params, n, crop)
+        loss = stats.loss(x, [[t.expand(n, -1, -1) for t in level] for level in targets])
+        return loss + patch_weight * patch_loss(x) if patches and patch_loss is not None else loss
 
-    with torch.no_grad():
-        start = min(lib.textures.values(), key=lambda t: float(loss_of(torch.from_numpy(t.params), 1)))
+    with torch.no_grad():  # the start: Gram alone is enough to rank the shipped textures
+        start = min(lib.textures.values(), key=lambda t: float(loss_of(torch.from_numpy(t.params), 1, False)))
     params = torch.nn.Parameter(torch.from_numpy(start.params.copy()))
     adapters = add_adapter(body, cfg.depths, levels, rank) if rank > 0 else {}
     groups = [{"params": [params], "lr": 0.03}]

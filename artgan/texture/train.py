@@ -20,6 +20,7 @@ from artgan.texture.config import TextureConfig
 from artgan.texture.data import DEFAULT_TEXTURES, TextureCrops, all_textures, load_texture, random_patch, texture_id
 from artgan.texture.gram import GramPyramid
 from artgan.texture.model import TextureGenerator, build, cells_for
+from artgan.texture.patches import PatchLoss
 from artgan.texture.spectrum import spectral_waves
 from artgan.training import (
     LossMeter,
@@ -73,6 +74,7 @@ class TextureTrainer:
         if cfg.gram_weight > 0:
             self.gram = GramPyramid(build_feature_net(cfg.feature_net).to(device), cfg.feature_net, cfg.gram_scales)
             self.targets = self.gram.targets([to_tensor(im)[None].to(device) for im in images])  # whole images
+        self.patches = [PatchLoss(to_tensor(im)[None].to(device)) for im in images] if cfg.patch_weight > 0 else None
         self.step_count = 0
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
@@ -97,6 +99,10 @@ class TextureTrainer:
                 if self.gram is not None:
                     losses["gram"] = self.gram.loss(fake, [[t[idx] for t in level] for level in self.targets])
                     total = total + self.cfg.gram_weight * losses["gram"]
+                if self.patches is not None:
+                    x = fake.float()
+                    losses["patch"] = sum(self.patches[i](x[k : k + 1]) for k, i in enumerate(idx.tolist())) / len(x)
+                    total = total + self.cfg.patch_weight * losses["patch"]
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
         self.opt_g.step()
@@ -214,6 +220,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--widths", default=",".join(map(str, d.widths)), help="generator widths: cell level + 4 levels")
     p.add_argument("--depths", default=",".join(map(str, d.depths)), help="3×3 convs per level: cell level + 4 levels")
     p.add_argument("--gram-weight", type=float, default=d.gram_weight, help="weight of the optional Gram term")
+    p.add_argument(
+        "--patch-weight",
+        type=float,
+        default=d.patch_weight,
+        help="weight of the nearest-patch term (0 = off; may change on --resume)",
+    )
     p.add_argument("--feature-net", default=d.feature_net, choices=sorted(FEATURE_NETS), help="Gram term's network")
     p.add_argument(
         "--gram-scales", type=int, default=d.gram_scales, help="Gram term on the crop and its ×2, ×4… pooled copies"
@@ -251,6 +263,7 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         short_side=args.short_side,
         batch_size=args.batch_size,
         gram_weight=args.gram_weight,
+        patch_weight=args.patch_weight,
         gan_loss=args.gan_loss,
         feature_net=args.feature_net,
         gram_scales=args.gram_scales,
@@ -269,6 +282,7 @@ def run(args: argparse.Namespace) -> Path:
         cfg = replace(
             old,
             gram_weight=args.gram_weight,
+            patch_weight=args.patch_weight,
             disc_scales=max(old.disc_scales, args.disc_scales),
             crop=args.crop or old.crop,  # G and D are fully convolutional: a larger view shows larger structures
         )
