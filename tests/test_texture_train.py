@@ -78,7 +78,7 @@ def test_levers_are_in_the_checkpoint_and_resume(lever_run):
     cfg = TextureConfig.from_dict(state["config"])
     assert (cfg.disc_scales, cfg.gram_scales, cfg.periodic_dim, cfg.depths[0], cfg.patch_weight) == (2, 2, 6, 3, 6)
     logged = [json.loads(line) for line in (lever_run / "run" / "log.jsonl").read_text().splitlines()]
-    assert all(line["losses"]["patch"] > 0 for line in logged if "losses" in line)
+    assert all(line["losses"]["patch"] > 0.01 for line in logged if "losses" in line)  # ε alone: 1e-4
     assert any(k.startswith("scales.1.") for k in state["discriminator"])
     _, gen = load_model(lever_run / "run" / "last.pt")
     assert gen.body.margin == 3 * 16 + 2 * 8 + 4 + 2 + 1 + 1  # a third cell-level conv: 16 px more a side
@@ -112,7 +112,8 @@ def test_resume_grows_a_coarser_discriminator(lever_run, tmp_path):
         torch.testing.assert_close(loaded[k], v, msg=k)
     assert main([*train, "--disc-scales", "3"]) == 0
     after = torch.load(run / "last.pt", weights_only=False)
-    assert (TextureConfig.from_dict(after["config"]).disc_scales, after["step"]) == (3, 3)
+    resumed = TextureConfig.from_dict(after["config"])
+    assert (resumed.disc_scales, resumed.patch_weight, after["step"]) == (3, 6, 3)  # weights kept unless given
     assert set(after["discriminator"]) == set(loaded)
 
 
@@ -136,7 +137,6 @@ def running_bond(height: int, width: int, dy: int = 0, dx: int = 0) -> torch.Ten
 def test_patch_loss_prefers_the_exemplars_layout_and_all_of_it():
     """Another view of the exemplar's lattice scores ~0; misaligned joints, a flat average or a
     half of the exemplar (every patch real, not every real patch there) do not."""
-    torch.manual_seed(0)
     loss = PatchLoss(running_bond(256, 256))
     view = running_bond(128, 128, dy=32, dx=48)  # whole periods away: the same patches
     assert float(loss(view)) < 1e-3

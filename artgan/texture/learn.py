@@ -29,7 +29,7 @@ from artgan.runtime.images import resize_u8
 from artgan.texture.config import TextureConfig
 from artgan.texture.gram import GramPyramid
 from artgan.texture.model import FastTextureBody, TextureBody, cells_for, global_channels, periodic_channels
-from artgan.texture.patches import PatchLoss
+from artgan.texture.patches import MIN_SIDE, PatchLoss
 from artgan.texture.pipeline import TextureError, TextureLibrary
 from artgan.texture.sliced import SlicedWassersteinPyramid
 
@@ -149,6 +149,8 @@ def learn_texture(
     """
     if steps < 1:
         raise TextureError("steps must be at least 1")
+    if patch_weight > 0 and crop < MIN_SIDE:
+        raise TextureError(f"the nearest-patch term needs crops of at least {MIN_SIDE} px (or patch_weight 0)")
     if statistics not in STATISTICS:
         raise TextureError(f"unknown statistics {statistics!r}; choose from {sorted(STATISTICS)}")
     torch.manual_seed(seed)

@@ -8,10 +8,11 @@ term favours a safe average patch close to many (a flat grey between grout lines
 Simakov et al. 2008's other direction is added: every exemplar patch should find a near
 output patch (coverage), which a bland output fails.
 
-Patches are 16 px on the batch average-pooled ×2 and ×4: tiles, bricks and whole courses
+Patches are 16 px on the images average-pooled ×2 and ×4: tiles, bricks and whole courses
 rather than grain, which the Gram pyramid already matches. The nearest neighbour is searched
 in a fixed random 64-d projection (Johnson–Lindenstrauss; 12× fewer operations), the loss is
-the full-dimension distance to it.
+the full-dimension distance to it. Only the pooled exemplar and the projections are kept
+(a few MB a texture); matched exemplar patches are cut out of it when needed.
 """
 
 from __future__ import annotations
@@ -19,21 +20,40 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from artgan.errors import ArtganError
+
 PATCH = 16
 PROJECTION = 64
+CHUNK = 1024  # queries per distance block: bounded memory for long uploads
 # pooling level → (query stride, bank stride) in px of that level: denser banks at the coarse level
 STRIDES = {1: (4, 2), 2: (2, 1)}
+MIN_SIDE = PATCH * 2 ** max(STRIDES)  # the coarsest level must hold one patch
 
 
 def patches(x: torch.Tensor, stride: int) -> torch.Tensor:
-    """[N,3,H,W] → every PATCH² patch at `stride`, flattened [M, 3·PATCH²]."""
+    """[N,3,H,W] → every PATCH² patch at `stride`, flattened [M, 3·PATCH²] (unfold's channel-major order)."""
     return F.unfold(x, PATCH, stride=stride).transpose(1, 2).reshape(-1, 3 * PATCH * PATCH)
+
+
+def cut(image: torch.Tensor, corners: torch.Tensor) -> torch.Tensor:
+    """The PATCH² patches of image [1,3,H,W] at corners [M, 2] (y, x), flattened like `patches`."""
+    r = torch.arange(PATCH, device=image.device)
+    ys, xs = (corners[:, 0:1] + r)[:, :, None], (corners[:, 1:2] + r)[:, None, :]
+    return image[0][:, ys, xs].permute(1, 0, 2, 3).reshape(len(corners), -1)
+
+
+def corners(height: int, width: int, stride: int, device: torch.device) -> torch.Tensor:
+    """Top-left corners [M, 2] of the patches `patches` cuts at `stride`, in the same order."""
+    ys = torch.arange(0, height - PATCH + 1, stride, device=device)
+    xs = torch.arange(0, width - PATCH + 1, stride, device=device)
+    return torch.cartesian_prod(ys, xs)
 
 
 def nearest(queries: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
     """Index into `bank` of each query's nearest row (both already projected; no gradient)."""
     with torch.no_grad():
-        return ((bank * bank).sum(1)[None] - 2 * queries @ bank.T).argmin(1)
+        norms = (bank * bank).sum(1)[None]
+        return torch.cat([(norms - 2 * q @ bank.T).argmin(1) for q in queries.split(CHUNK)])
 
 
 def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -42,31 +62,40 @@ def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 class PatchLoss:
-    """Bidirectional nearest-patch distance of generated images to one exemplar at pooled levels."""
+    """Bidirectional nearest-patch distance of generated images to one exemplar, at pooling ×2 and ×4."""
 
-    def __init__(self, exemplar: torch.Tensor, levels: tuple[int, ...] = (1, 2), coverage: float = 1.0) -> None:
-        """`exemplar` [1,3,H,W] in [0,1], at the scale the generator draws it."""
-        self.levels, self.coverage = levels, coverage
-        self.proj = torch.randn(3 * PATCH * PATCH, PROJECTION, generator=torch.Generator().manual_seed(0))
-        self.proj = self.proj.to(exemplar.device) / PROJECTION**0.5
-        self.banks, self.sparse = [], []  # per level: (patches, their projection)
-        for level in levels:
+    def __init__(self, exemplar: torch.Tensor, coverage: float = 1.0) -> None:
+        """`exemplar` [1,3,H,W] in [0,1] at the scale the generator draws it, both sides ≥ MIN_SIDE."""
+        if min(exemplar.shape[-2:]) < MIN_SIDE:
+            raise ArtganError(f"the nearest-patch term needs a texture of at least {MIN_SIDE} px a side")
+        self.coverage = coverage
+        exemplar = exemplar.float()
+        proj = torch.randn(3 * PATCH * PATCH, PROJECTION, generator=torch.Generator().manual_seed(0))
+        self.proj = proj.to(exemplar.device) / PROJECTION**0.5
+        # per level: the pooled exemplar, and (corners, projections) of its bank and of its coverage queries
+        self.levels: list[tuple[int, torch.Tensor, tuple, tuple]] = []
+        for level, (query_stride, bank_stride) in STRIDES.items():
             e = F.avg_pool2d(exemplar, 2**level)
-            query_stride, bank_stride = STRIDES[level]
-            for out, stride in ((self.banks, bank_stride), (self.sparse, query_stride)):  # sparse: coverage queries
-                p = patches(e, stride)
-                out.append((p, p @ self.proj))
+            sets = []
+            for stride in (bank_stride, query_stride):
+                at = corners(*e.shape[-2:], stride, e.device)
+                sets.append((at, torch.cat([cut(e, c) @ self.proj for c in at.split(CHUNK)])))
+            self.levels.append((level, e, sets[0], sets[1]))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """Loss of a batch [N,3,S,S] in [0,1]: Σ over levels of fidelity + coverage·coverage-distance."""
-        total = x.new_zeros(())
-        for level, bank, sparse in zip(self.levels, self.banks, self.sparse, strict=True):
-            y = F.avg_pool2d(x, 2**level)
-            query_stride, bank_stride = STRIDES[level]
-            q = patches(y, query_stride)
-            total = total + distance(q, bank[0][nearest(q.detach() @ self.proj, bank[1])])
-            if self.coverage > 0:
-                out = patches(y, bank_stride)
-                found = nearest(sparse[1], out.detach() @ self.proj)
-                total = total + self.coverage * distance(out[found], sparse[0])
-        return total
+        """Loss of a batch [N,3,S,S] in [0,1] (S ≥ MIN_SIDE): Σ over levels of fidelity + coverage·coverage-distance."""
+        if min(x.shape[-2:]) < MIN_SIDE:
+            raise ArtganError(f"the nearest-patch term needs crops of at least {MIN_SIDE} px")
+        with torch.autocast(x.device.type, enabled=False):  # a bf16 search would pick neighbours by rounding
+            x = x.float()
+            total = x.new_zeros(())
+            for level, e, (bank_at, bank_p), (sparse_at, sparse_p) in self.levels:
+                y = F.avg_pool2d(x, 2**level)
+                query_stride, bank_stride = STRIDES[level]
+                q = patches(y, query_stride)
+                total = total + distance(q, cut(e, bank_at[nearest(q.detach() @ self.proj, bank_p)]))
+                if self.coverage > 0:
+                    out = patches(y, bank_stride)
+                    found = nearest(sparse_p, out.detach() @ self.proj)
+                    total = total + self.coverage * distance(out[found], cut(e, sparse_at))
+            return total

@@ -219,12 +219,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="crops per step, over all GPUs")
     p.add_argument("--widths", default=",".join(map(str, d.widths)), help="generator widths: cell level + 4 levels")
     p.add_argument("--depths", default=",".join(map(str, d.depths)), help="3×3 convs per level: cell level + 4 levels")
-    p.add_argument("--gram-weight", type=float, default=d.gram_weight, help="weight of the optional Gram term")
+    p.add_argument(
+        "--gram-weight",
+        type=float,
+        default=None,
+        help=f"weight of the optional Gram term (default {d.gram_weight}; on --resume the run's own unless given)",
+    )
     p.add_argument(
         "--patch-weight",
         type=float,
-        default=d.patch_weight,
-        help="weight of the nearest-patch term (0 = off; may change on --resume)",
+        default=None,
+        help=f"weight of the nearest-patch term (default {d.patch_weight} = off; on --resume the run's own unless "
+        "given); needs a crop of at least 64 px",
     )
     p.add_argument("--feature-net", default=d.feature_net, choices=sorted(FEATURE_NETS), help="Gram term's network")
     p.add_argument(
@@ -254,16 +260,17 @@ def texture_specs(args: argparse.Namespace) -> tuple[tuple[str, ...], list[Path]
 
 
 def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConfig:
+    d = TextureConfig()
     return replace(
-        TextureConfig(),
+        d,
         textures=specs,
         widths=tuple(int(w) for w in args.widths.split(",")),
         depths=tuple(int(d) for d in args.depths.split(",")),
         crop=args.crop or TextureConfig.crop,
         short_side=args.short_side,
         batch_size=args.batch_size,
-        gram_weight=args.gram_weight,
-        patch_weight=args.patch_weight,
+        gram_weight=d.gram_weight if args.gram_weight is None else args.gram_weight,
+        patch_weight=d.patch_weight if args.patch_weight is None else args.patch_weight,
         gan_loss=args.gan_loss,
         feature_net=args.feature_net,
         gram_scales=args.gram_scales,
@@ -281,8 +288,8 @@ def run(args: argparse.Namespace) -> Path:
         old = TextureConfig.from_dict(state["config"])
         cfg = replace(
             old,
-            gram_weight=args.gram_weight,
-            patch_weight=args.patch_weight,
+            gram_weight=old.gram_weight if args.gram_weight is None else args.gram_weight,
+            patch_weight=old.patch_weight if args.patch_weight is None else args.patch_weight,
             disc_scales=max(old.disc_scales, args.disc_scales),
             crop=args.crop or old.crop,  # G and D are fully convolutional: a larger view shows larger structures
         )
