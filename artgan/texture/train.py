@@ -100,8 +100,8 @@ class TextureTrainer:
                     losses["gram"] = self.gram.loss(fake, [[t[idx] for t in level] for level in self.targets])
                     total = total + self.cfg.gram_weight * losses["gram"]
                 if self.patches is not None:
-                    x = fake.float()
-                    losses["patch"] = sum(self.patches[i](x[k : k + 1]) for k, i in enumerate(idx.tolist())) / len(x)
+                    per_crop = (self.patches[i](fake[k : k + 1]) for k, i in enumerate(idx.tolist()))  # fp32 inside
+                    losses["patch"] = sum(per_crop) / len(fake)
                     total = total + self.cfg.patch_weight * losses["patch"]
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
@@ -265,8 +265,8 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         d,
         textures=specs,
         widths=tuple(int(w) for w in args.widths.split(",")),
-        depths=tuple(int(d) for d in args.depths.split(",")),
-        crop=args.crop or TextureConfig.crop,
+        depths=tuple(int(n) for n in args.depths.split(",")),
+        crop=args.crop or d.crop,
         short_side=args.short_side,
         batch_size=args.batch_size,
         gram_weight=d.gram_weight if args.gram_weight is None else args.gram_weight,
