@@ -40,9 +40,9 @@ class TextureConfig:
     disc_scales: int = 1  # multi-scale PatchGAN (Wang et al. 2018 §3.2)
     gram_scales: int = 1  # Gram pyramid (Snelgrove 2017)
     # nearest-patch term (artgan.texture.patches: Kwatra 2005 + Simakov 2008 coverage): joints,
-    # courses and tiles that the exemplar shows; 0 = off. Per crop against its whole exemplar, so
-    # the coverage half never reaches 0: at 192 px crops the term reads ~7.4 (× 6 = 44 against the
-    # Gram term's 0.02 × ~300 = 6 and the adversarial ~2), and it still moved the tiles most
+    # courses and tiles that the exemplar shows; 0 = off. Coverage is of a random crop-sized window
+    # of the exemplar or its mirror (until step 14600 of the whole exemplar: at 192 px crops the
+    # term read ~7.4, × 6 = 44 against the Gram term's 0.02 × ~300 = 6, and drew gravel's bands)
     patch_weight: float = 0.0
 
     @property
