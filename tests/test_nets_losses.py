@@ -16,6 +16,7 @@ from artgan.losses.style import (  # noqa: E402
     chroma_loss,
     chroma_stats,
     content_loss,
+    edge_correlation_loss,
     gram,
     gram_style_loss,
     total_variation,
@@ -24,6 +25,7 @@ from artgan.nets.blocks import ConditionalInstanceNorm, UpsampleConv, kernel_fro
 from artgan.stylize.config import StylizeConfig  # noqa: E402
 from artgan.stylize.model import StyleTransferNet, build  # noqa: E402
 from bench.stylize_measures import colourfulness as stylize_colourfulness  # noqa: E402
+from bench.stylize_measures import content_kept  # noqa: E402
 
 ARTGAN = Path(__file__).resolve().parents[1] / "artgan"
 
@@ -145,6 +147,30 @@ def test_chroma_stats_are_the_colourfulness_measure_and_the_loss_reaches_it():
         opt.step()
     assert before < 0.3 * colourfulness(painting)
     assert colourfulness(x.detach()) == pytest.approx(colourfulness(painting), rel=0.05)
+
+
+def test_edge_correlation_loss_reads_where_edges_are_not_how_strong():
+    """1 − the loss is the content measure of issue 16 (Sobel edges at ¼ size); a fainter copy
+    of the photo loses nothing, strokes unrelated to it do, and the gradient brings contours back."""
+    from skimage.data import astronaut
+
+    photo_u8 = astronaut()[::2, ::2].copy()  # 256²
+    photo = torch.from_numpy(photo_u8).permute(2, 0, 1)[None].float() / 255
+    rng = np.random.default_rng(0)
+    blocks = np.repeat(np.repeat(rng.random((1, 3, 16, 16), dtype=np.float32), 16, 2), 16, 3)
+    painted = 0.3 * photo + 0.7 * torch.from_numpy(blocks)  # 16 px patches of colour over the photo
+    painted_u8 = (painted[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    assert float(edge_correlation_loss(photo, photo)) < 1e-4
+    assert float(edge_correlation_loss(0.3 * photo + 0.35, photo)) < 1e-3
+    loss = float(edge_correlation_loss(painted, photo))
+    assert loss > 0.2 and 1 - loss == pytest.approx(content_kept(painted_u8, photo_u8), abs=0.1)
+    x = painted.clone().requires_grad_()
+    opt = torch.optim.Adam([x], lr=0.01)
+    for _ in range(50):
+        opt.zero_grad()
+        edge_correlation_loss(x, photo).backward()
+        opt.step()
+    assert float(edge_correlation_loss(x.detach(), photo)) < 0.5 * loss
 
 
 def test_efficientnet_weights_classify_a_cat():

@@ -20,7 +20,7 @@ from artgan.nets.discriminators import MultiScalePatchDiscriminator  # noqa: E40
 from artgan.texture.config import TextureConfig  # noqa: E402
 from artgan.texture.data import load_texture  # noqa: E402
 from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
-from artgan.texture.patches import PatchLoss, in_window  # noqa: E402
+from artgan.texture.patches import PatchLoss  # noqa: E402
 from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
 from artgan.texture.spectrum import spectral_waves  # noqa: E402
 from artgan.texture.train import TextureTrainer, build_discriminator, load_model  # noqa: E402
@@ -159,22 +159,17 @@ def test_patch_loss_prefers_the_exemplars_layout_and_all_of_it():
     assert float(loss(x.detach())) < 0.7 * float(loss(flat))
 
 
-def test_patch_loss_window_asks_a_crop_for_what_a_real_crop_could_hold():
-    """A dark crop of a dark|light exemplar covers a window that falls in the dark half; whole-exemplar
-    coverage always misses the light half. A mirrored bank accepts the mirrored lattice."""
+def test_patch_loss_coverage_asks_a_crop_for_what_real_crops_hold():
+    """With `crop`, coverage counts only above real crops' own: one half of a dark|light exemplar
+    still pays (less than in full), a real crop holding both halves pays nothing. A mirrored bank
+    accepts the mirrored picture."""
     halves = torch.zeros(1, 3, 256, 256)
     halves[..., 128:] = 1.0
     dark = torch.zeros(1, 3, 96, 96)
-    torch.manual_seed(0)
-    windowed = PatchLoss(halves, window=96)
-    draws = [float(windowed(dark)) for _ in range(24)]
-    assert min(draws) < 1e-3 < 0.5 < max(draws) and min(draws) < 1e-3 < 0.5 < float(PatchLoss(halves)(dark))
-    image, top, left = windowed.place()
-    for level, stride, side in ((0, 4, 48), (1, 2, 24)):  # pooled ×2 and ×4: a 96 px window is 48 and 24 px
-        f = 2 ** (level + 1)
-        at = in_window(*windowed.levels[level][3], image, top // f, left // f, side)[0]
-        span = side - 16  # patch corners `stride` apart, every patch inside the window
-        assert len(at) == (span // stride + 1) ** 2 and {int(at[:, k].max() - at[:, k].min()) for k in (1, 2)} == {span}
+    hinged, full = PatchLoss(halves, crop=96), PatchLoss(halves)
+    assert min(hinged.floor) > 1.0  # real 96 px crops of one half miss the other's patches
+    assert 0.5 < float(hinged(dark)) < float(full(dark)) - 1.0
+    assert float(hinged(halves[..., 80:176, 80:176])) < 1e-3 < 1.0 < float(full(halves[..., 80:176, :96]))
     ramp = torch.linspace(0, 1, 256).expand(1, 3, 256, 256).clone()  # dark → light, left to right
     mirrored = ramp[..., 64:192].flip(-1)
     fidelity = [float(PatchLoss(ramp, coverage=0.0, mirror=m)(mirrored)) for m in (False, True)]

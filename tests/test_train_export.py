@@ -83,13 +83,13 @@ def test_resume_can_change_the_recipe_but_not_the_network(tiny_run, tmp_path):
     shutil.copy(out / "last.pt", run / "last.pt")
     args = ["train", "stylize", "--styles", str(styles), "--content", str(EXAMPLES), "--out", str(run), *TINY]
     recipe = ["--feature-net", "vgg19", "--style-layers", "0,3", "--style-layer-weights", "2e-6,3e-10"]
-    recipe += ["--content-layers", "4", "--lr", "0.0004", "--channels", "8,8,8"]
+    recipe += ["--content-layers", "4", "--lr", "0.0004", "--channels", "8,8,8", "--edge-weight", "2"]
     assert main([*args, "--steps", "4", "--resume", *recipe]) == 0
     state = torch.load(run / "last.pt", weights_only=False)
     cfg = state["config"]
     assert state["step"] == 4 and cfg["feature_net"] == "vgg19" and list(cfg["channels"]) == [4, 8, 8]
     assert list(cfg["style_layers"]) == [0, 3] and list(cfg["style_layer_weights"]) == [2e-6, 3e-10]
-    assert list(cfg["content_layers"]) == [4] and cfg["lr"] == 0.0004
+    assert list(cfg["content_layers"]) == [4] and cfg["lr"] == 0.0004 and cfg["edge_weight"] == 2
     assert state["optimizer"]["param_groups"][0]["lr"] == 0.0004
 
 

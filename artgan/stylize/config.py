@@ -36,6 +36,8 @@ class StylizeConfig:
     tv_weight: float = 2000.0  # TV is a mean of squared differences (~0.005): this suppresses Gram speckle
     # the painting's colourfulness: mean and spread of the opponent chroma axes (losses.style.chroma_loss)
     chroma_weight: float = 0.0
+    # the photo's contours as the output's strongest lines (losses.style.edge_correlation_loss)
+    edge_weight: float = 0.0
     # optional adversarial term: style-conditional patch discriminator on painting crops
     adversarial_weight: float = 0.0
     gan_loss: str = "hinge"

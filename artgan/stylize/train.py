@@ -15,7 +15,15 @@ from artgan.datasets import list_images, load_rgb, train_test_files
 from artgan.errors import ArtganError
 from artgan.features.networks import FEATURE_NETS, FeatureNet, build_feature_net
 from artgan.losses.gan import GAN_LOSSES, gan_losses
-from artgan.losses.style import chroma_loss, chroma_stats, content_loss, gram, gram_style_loss, total_variation
+from artgan.losses.style import (
+    chroma_loss,
+    chroma_stats,
+    content_loss,
+    edge_correlation_loss,
+    gram,
+    gram_style_loss,
+    total_variation,
+)
 from artgan.nets.discriminators import PatchDiscriminator
 from artgan.stylize.config import StylizeConfig
 from artgan.stylize.model import ARCHS, StyleBank, StyleTransferNet, build, grow
@@ -67,7 +75,7 @@ def style_losses(
     targets: list[torch.Tensor],
     chroma: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
-    """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma).
+    """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma, edges).
 
     x: the photos, out: their stylization ([N,3,H,W] in [0,1]); targets: per style layer,
     each sample's Gram target / M ([N,C,C]); chroma: each sample's painting's chroma
@@ -83,7 +91,10 @@ def style_losses(
     losses = {"total": total, "style": style, "content": content, "tv": tv}
     if cfg.chroma_weight > 0:
         losses["chroma"] = chroma_loss(out, chroma)
-        losses["total"] = total + cfg.chroma_weight * losses["chroma"]
+        losses["total"] = losses["total"] + cfg.chroma_weight * losses["chroma"]
+    if cfg.edge_weight > 0:
+        losses["edges"] = edge_correlation_loss(out, x)
+        losses["total"] = losses["total"] + cfg.edge_weight * losses["edges"]
     return losses
 
 
@@ -269,6 +280,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         ("content-weight", "the feature content loss"),
         ("tv-weight", "total variation"),
         ("chroma-weight", "the chroma statistics term (the painting's colourfulness; 0 = off)"),
+        ("edge-weight", "the edge-correlation term (the photo's contours as the strongest lines; 0 = off)"),
         ("adversarial-weight", "the adversarial term (patch discriminator on painting crops; 0 = off)"),
     ):
         default = getattr(d, name.replace("-", "_"))
@@ -339,6 +351,7 @@ RECIPE = (
     "content_weight",
     "tv_weight",
     "chroma_weight",
+    "edge_weight",
     "adversarial_weight",
     "gan_loss",
     "adv_patch",

@@ -40,9 +40,9 @@ class TextureConfig:
     disc_scales: int = 1  # multi-scale PatchGAN (Wang et al. 2018 §3.2)
     gram_scales: int = 1  # Gram pyramid (Snelgrove 2017)
     # nearest-patch term (artgan.texture.patches: Kwatra 2005 + Simakov 2008 coverage): joints,
-    # courses and tiles that the exemplar shows; 0 = off. Coverage is of a random crop-sized window
-    # of the exemplar or its mirror (until step 14600 of the whole exemplar: at 192 px crops the
-    # term read ~7.4, × 6 = 44 against the Gram term's 0.02 × ~300 = 6, and drew gravel's bands)
+    # courses and tiles that the exemplar shows; 0 = off. Coverage counts only above real crops'
+    # own (until step 14600 in full: at 192 px crops the term read ~7.4, × 6 = 44 against the
+    # Gram term's 0.02 × ~300 = 6, and pushed gravel's crops into diagonal contrast bands)
     patch_weight: float = 0.0
 
     @property

@@ -75,8 +75,8 @@ class TextureTrainer:
             self.gram = GramPyramid(build_feature_net(cfg.feature_net).to(device), cfg.feature_net, cfg.gram_scales)
             self.targets = self.gram.targets([to_tensor(im)[None].to(device) for im in images])  # whole images
         self.patches = None
-        if cfg.patch_weight > 0:  # coverage of a crop-sized window; mirrored like the real crops D sees
-            self.patches = [PatchLoss(to_tensor(im)[None].to(device), window=cfg.crop, mirror=True) for im in images]
+        if cfg.patch_weight > 0:  # coverage no better than real crops'; mirrored like the real crops D sees
+            self.patches = [PatchLoss(to_tensor(im)[None].to(device), crop=cfg.crop, mirror=True) for im in images]
         self.step_count = 0
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
