@@ -108,7 +108,7 @@ class PatchLoss:
         total = [0.0] * len(self.levels)
         for _ in range(REAL_CROPS):
             y, x = (int(torch.randint(n - crop + 1, (), generator=g)) for n in (h, w))
-            for k, cov in enumerate(self.terms(exemplar[..., y : y + crop, x : x + crop], fidelity=False)):
+            for k, (_, cov) in enumerate(self.terms(exemplar[..., y : y + crop, x : x + crop])):
                 total[k] += float(cov) / REAL_CROPS
         return total
 
@@ -126,17 +126,15 @@ class PatchLoss:
                     total = total + self.coverage * (cov - floor).clamp(min=0)
             return total
 
-    def terms(self, x: torch.Tensor, fidelity: bool = True) -> Iterator:
-        """Per level: (fidelity, coverage distance) of fp32 images x, or the coverage distance alone."""
+    def terms(self, x: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Per level: (fidelity, coverage distance) of fp32 images x (coverage 0 when it is off)."""
         for level, e, (bank_at, bank_p), (sparse_at, sparse_p) in self.levels:
             y = F.avg_pool2d(x, 2**level)
             query_stride, bank_stride = STRIDES[level]
+            q = patches(y, query_stride)
+            fidelity = distance(q, cut(e, bank_at[nearest(q.detach() @ self.proj, bank_p)]))
             cov = x.new_zeros(())
             if self.coverage > 0:
                 out = patches(y, bank_stride)
                 cov = distance(out[nearest(sparse_p, out.detach() @ self.proj)], cut(e, sparse_at))
-            if not fidelity:
-                yield cov
-                continue
-            q = patches(y, query_stride)
-            yield distance(q, cut(e, bank_at[nearest(q.detach() @ self.proj, bank_p)])), cov
+            yield fidelity, cov
