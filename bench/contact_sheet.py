@@ -1,6 +1,6 @@
 """Contact sheet: held-out example photos × every shipped style, through ONNX Runtime.
 
-Usage: python bench/contact_sheet.py [-o docs/contact_sheet.jpg] [--side 256]
+Usage: python bench/contact_sheet.py [-o docs/contact_sheet.jpg] [--side 256] [--photos a,b] [--styles a,b] [--across]
 """
 
 from __future__ import annotations
@@ -32,24 +32,37 @@ def main() -> None:
     p.add_argument("--side", type=int, default=256, help="cell size in pixels")
     p.add_argument("--work", type=int, default=512, help="long side the network runs at")
     p.add_argument("--model-id", default="stylize", help="stylize (quality) or stylize_fast (distilled)")
+    p.add_argument("--photos", default="", help="example photo stems, a,b,… (default all)")
+    p.add_argument("--styles", default="", help="style ids, a,b,… (default all)")
+    p.add_argument("--across", action="store_true", help="styles across, photos down (the README's banner)")
     args = p.parse_args()
     library = StyleLibrary(model_id=args.model_id)
-    photos = [read_image(f) for f in sorted((ROOT / "examples").glob("*.jpg"))]
-    styles = list(library.styles.values())
-    side, label = args.side, 18
-    sheet = Image.new("RGB", (side * (len(photos) + 1), (side + label) * (len(styles) + 1)), "white")
+    files = sorted((ROOT / "examples").glob("*.jpg"))
+    if args.photos:
+        files = [f for f in files if f.stem in args.photos.split(",")]
+    photos = [read_image(f) for f in files]
+    styles = [s for s in library.styles.values() if not args.styles or s.id in args.styles.split(",")]
+    side = args.side
+    # grid[i][j]: (picture or None, label); row 0 holds the photos, column 0 the paintings
+    grid: list[list[tuple[np.ndarray | None, str]]] = [[(None, "")] + [(square(ph, side), "") for ph in photos]]
+    for style in styles:
+        thumb = square(read_image(style.thumbnail), side) if style.thumbnail else None
+        row = [(thumb, style.label.replace("—", "-")[:60])]  # default font lacks the dash
+        for photo in photos:
+            row.append((square(stylize(library, photo, {style.id: 1.0}, max_side=args.work), side), ""))
+        grid.append(row)
+    if args.across:
+        grid = [list(col) for col in zip(*grid, strict=True)]
+    label = 18
+    sheet = Image.new("RGB", (side * len(grid[0]), (side + label) * len(grid)), "white")
     draw = ImageDraw.Draw(sheet)
-    for j, photo in enumerate(photos):
-        sheet.paste(Image.fromarray(square(photo, side)), ((j + 1) * side, label))
-    for i, style in enumerate(styles, start=1):
-        y = i * (side + label)
-        if style.thumbnail:
-            thumb = read_image(style.thumbnail)
-            sheet.paste(Image.fromarray(square(thumb, side)), (0, y + label))
-        draw.text((4, y + 2), style.label.replace("—", "-")[:60], fill="black")  # default font lacks the dash
-        for j, photo in enumerate(photos):
-            out = stylize(library, photo, {style.id: 1.0}, max_side=args.work)
-            sheet.paste(Image.fromarray(square(out, side)), ((j + 1) * side, y + label))
+    for i, row in enumerate(grid):
+        for j, (cell, text) in enumerate(row):
+            x, y = j * side, i * (side + label)
+            if cell is not None:
+                sheet.paste(Image.fromarray(cell), (x, y + label))
+            if text:
+                draw.text((x + 4, y + 2), text, fill="black")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(args.output, quality=88)
     print(f"wrote {args.output}")
