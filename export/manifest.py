@@ -49,13 +49,15 @@ def ship_checkpoint(entry: dict, checkpoint: Path, weights: Path, note: str) -> 
     """
     shipped = weights / "checkpoints" / f"{entry['id']}.pt"
     shipped.parent.mkdir(parents=True, exist_ok=True)
-    if checkpoint.stat().st_size > SHIPPED_FILE_LIMIT:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    has_optimiser = any(k.startswith("optimizer") for k in state)
+    if has_optimiser and checkpoint.stat().st_size > SHIPPED_FILE_LIMIT:
         torch.save({k: v for k, v in state.items() if not k.startswith("optimizer")}, shipped)
         note += "; without its optimiser state, to stay under 10 MB (a resumed run restarts Adam)"
     else:
         shutil.copyfile(checkpoint, shipped)
-        note += "; with its optimiser state"
+        restarts = "; without optimiser state (a resumed run restarts Adam)"
+        note += "; with its optimiser state" if has_optimiser else restarts
     entry["checkpoint"] = {"file": f"checkpoints/{shipped.name}", "sha256": sha256_of(shipped), "note": note}
 
 

@@ -288,3 +288,18 @@ def test_style_odds_make_a_fine_tune_dwell_on_the_named_styles():
     assert style_odds("", styles) is None
     with pytest.raises(ArtganError, match="no style 'scream'"):
         style_odds("scream=2", styles)
+
+
+def test_shipped_checkpoint_note_says_whether_adam_resumes(tmp_path) -> None:
+    """The manifest must not promise optimiser state a checkpoint does not hold."""
+    from export.manifest import ship_checkpoint
+
+    notes = {}
+    for name, state in {"bare": {"net": {}}, "full": {"net": {}, "optimizer": {}}}.items():
+        ckpt = tmp_path / f"{name}.pt"
+        torch.save(state, ckpt)
+        entry = {"id": name}
+        ship_checkpoint(entry, ckpt, tmp_path / "weights", "note")
+        notes[name] = entry["checkpoint"]["note"]
+    assert "without optimiser state" in notes["bare"]
+    assert "with its optimiser state" in notes["full"]
