@@ -203,3 +203,23 @@ def test_resume_seeds_spectral_waves_and_takes_a_larger_crop(lever_run, tmp_path
     before = torch.load(lever_run / "run" / "last.pt", weights_only=False)["generator"]["waves"]
     torch.testing.assert_close(gen.waves[0].detach(), before[0], atol=0.01, rtol=0)  # grass: not reseeded
     assert not torch.allclose(gen.waves[1].detach(), before[1], atol=0.05)
+
+
+def test_resume_gives_a_named_texture_full_coverage(lever_run, tmp_path):
+    """`--full-coverage bricks_mossy`: bricks' coverage counts in full (floor 0), grass keeps its
+    real-crop hinge; the choice is kept on later resumes and refused for a texture not trained."""
+    run = tmp_path / "run"
+    shutil.copytree(lever_run / "run", run)
+    train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
+    assert main([*train, "--full-coverage", "no_such_texture"]) != 0
+    assert main([*train, "--full-coverage", "bricks_mossy"]) == 0
+    cfg = TextureConfig.from_dict(torch.load(run / "last.pt", weights_only=False)["config"])
+    assert cfg.full_coverage == ("bricks_mossy",)
+    images = [load_texture(n, [lever_run / "data" / "textures"], cfg.short_side) for n in ("grass", "bricks_mossy")]
+    trainer = TextureTrainer(cfg, images, start_session("cpu", "fp32", 0))
+    grass, bricks = trainer.patches
+    assert min(grass.floor) > 0.1 and bricks.floor == [0.0, 0.0]
+    assert main([*train, "--steps", "4"]) == 0  # not given again: kept
+    assert TextureConfig.from_dict(torch.load(run / "last.pt", weights_only=False)["config"]).full_coverage == (
+        "bricks_mossy",
+    )

@@ -44,6 +44,9 @@ class TextureConfig:
     # own (until step 14600 in full: at 192 px crops the term read ~7.4, × 6 = 44 against the
     # Gram term's 0.02 × ~300 = 6, and pushed gravel's crops into diagonal contrast bands)
     patch_weight: float = 0.0
+    # textures (ids) whose coverage counts against the whole exemplar, not real crops': a regular
+    # layout (tiles) is held in its courses by it, where a stochastic one got contrast bands
+    full_coverage: tuple[str, ...] = ()
 
     @property
     def noise_dim(self) -> int:
@@ -54,6 +57,6 @@ class TextureConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TextureConfig:
-        tuples = {"textures", "widths", "depths"}
+        tuples = {"textures", "widths", "depths", "full_coverage"}
         known = {f.name for f in fields(cls)}
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in known})

@@ -76,7 +76,10 @@ class TextureTrainer:
             self.targets = self.gram.targets([to_tensor(im)[None].to(device) for im in images])  # whole images
         self.patches = None
         if cfg.patch_weight > 0:  # coverage no better than real crops'; mirrored like the real crops D sees
-            self.patches = [PatchLoss(to_tensor(im)[None].to(device), crop=cfg.crop, mirror=True) for im in images]
+            self.patches = [
+                PatchLoss(to_tensor(im)[None].to(device), crop=None if full else cfg.crop, mirror=True)
+                for im, full in zip(images, full_coverage(cfg), strict=True)
+            ]
         self.step_count = 0
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
@@ -248,6 +251,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="comma-separated texture ids (or `all`) whose wave vectors start at their exemplar's spectral peaks "
         "(regular layouts: tiles, bricks), set when the run starts: give it once, not on later resumes",
     )
+    p.add_argument(
+        "--full-coverage",
+        default=None,
+        help="comma-separated texture ids whose nearest-patch coverage counts against the whole exemplar, not "
+        "real crops' own (regular layouts: tiles); on --resume the run's own unless given (`none` clears it)",
+    )
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -278,7 +287,24 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         gram_scales=args.gram_scales,
         disc_scales=args.disc_scales,
         periodic_dim=args.periodic_dim,
+        full_coverage=id_list(args.full_coverage, ()),
     )
+
+
+def id_list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated id option: None keeps `default`, `none` (or empty) clears it."""
+    if value is None:
+        return default
+    return tuple(s.strip() for s in value.split(",") if s.strip() and s.strip() != "none")
+
+
+def full_coverage(cfg: TextureConfig) -> list[bool]:
+    """Per texture, whether its coverage counts in full (an unknown id is refused, not ignored)."""
+    ids = [texture_id(s) for s in cfg.textures]
+    unknown = set(cfg.full_coverage) - set(ids)
+    if unknown:
+        raise ArtganError(f"--full-coverage names textures this run does not train: {', '.join(sorted(unknown))}")
+    return [i in cfg.full_coverage for i in ids]
 
 
 def run(args: argparse.Namespace) -> Path:
@@ -294,6 +320,7 @@ def run(args: argparse.Namespace) -> Path:
             patch_weight=old.patch_weight if args.patch_weight is None else args.patch_weight,
             disc_scales=max(old.disc_scales, args.disc_scales),
             crop=args.crop or old.crop,  # G and D are fully convolutional: a larger view shows larger structures
+            full_coverage=id_list(args.full_coverage, old.full_coverage),
         )
     else:
         specs, bad = texture_specs(args)
