@@ -178,13 +178,13 @@ def grown_discriminator(state: dict) -> dict:
     return state if any(k.startswith("scales.") for k in state) else {f"scales.0.{k}": v for k, v in state.items()}
 
 
-def spectral_indices(names: str, textures: tuple[str, ...]) -> list[int]:
-    """`--spectral-waves`: comma-separated texture ids (or `all`) → their indices in the run."""
+def texture_indices(option: str, names: str, textures: tuple[str, ...]) -> list[int]:
+    """A texture-id option (comma-separated ids, or `all`) → their indices in the run; unknown ids refused."""
     ids = [texture_id(t) for t in textures]
     wanted = ids if names.strip() == "all" else [n.strip() for n in names.split(",") if n.strip()]
     unknown = sorted(set(wanted) - set(ids))
     if unknown:
-        raise ArtganError(f"--spectral-waves: no texture {', '.join(unknown)} in this run ({', '.join(ids)})")
+        raise ArtganError(f"{option}: no texture {', '.join(unknown)} in this run ({', '.join(ids)})")
     return [ids.index(n) for n in wanted]
 
 
@@ -295,16 +295,13 @@ def id_list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     """A comma-separated id option: None keeps `default`, `none` (or empty) clears it."""
     if value is None:
         return default
-    return tuple(s.strip() for s in value.split(",") if s.strip() and s.strip() != "none")
+    return tuple(n for n in (s.strip() for s in value.split(",")) if n and n != "none")
 
 
 def full_coverage(cfg: TextureConfig) -> list[bool]:
-    """Per texture, whether its coverage counts in full (an unknown id is refused, not ignored)."""
-    ids = [texture_id(s) for s in cfg.textures]
-    unknown = set(cfg.full_coverage) - set(ids)
-    if unknown:
-        raise ArtganError(f"--full-coverage names textures this run does not train: {', '.join(sorted(unknown))}")
-    return [i in cfg.full_coverage for i in ids]
+    """Per texture, whether its nearest-patch coverage counts in full."""
+    full = set(texture_indices("--full-coverage", ",".join(cfg.full_coverage), cfg.textures))
+    return [i in full for i in range(len(cfg.textures))]
 
 
 def run(args: argparse.Namespace) -> Path:
@@ -332,7 +329,7 @@ def run(args: argparse.Namespace) -> Path:
     trainer = TextureTrainer(cfg, images, session)
     if state is not None:
         trainer.load(state)
-    for i in spectral_indices(args.spectral_waves, cfg.textures):
+    for i in texture_indices("--spectral-waves", args.spectral_waves, cfg.textures):
         seed_waves(trainer.gen, i, images[i])
     if session.main:
         print(json.dumps({"textures": [texture_id(s) for s in cfg.textures], "config": cfg.to_dict()}))
