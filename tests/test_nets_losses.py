@@ -19,6 +19,8 @@ from artgan.losses.style import (  # noqa: E402
     edge_correlation_loss,
     gram,
     gram_style_loss,
+    stroke_gradient,
+    structure_loss,
     total_variation,
 )
 from artgan.nets.blocks import ConditionalInstanceNorm, UpsampleConv, kernel_from_phases, phase_kernels  # noqa: E402
@@ -26,6 +28,7 @@ from artgan.stylize.config import StylizeConfig  # noqa: E402
 from artgan.stylize.model import StyleTransferNet, build  # noqa: E402
 from bench.stylize_measures import colourfulness as stylize_colourfulness  # noqa: E402
 from bench.stylize_measures import content_kept  # noqa: E402
+from bench.stylize_measures import stroke_structure as stylize_structure  # noqa: E402
 
 ARTGAN = Path(__file__).resolve().parents[1] / "artgan"
 
@@ -147,6 +150,28 @@ def test_chroma_stats_are_the_colourfulness_measure_and_the_loss_reaches_it():
         opt.step()
     assert before < 0.3 * colourfulness(painting)
     assert colourfulness(x.detach()) == pytest.approx(colourfulness(painting), rel=0.05)
+
+
+def test_stroke_gradient_is_the_structure_measure_and_the_hinge_raises_only_faint_pictures():
+    """The torch statistic reads what issue 16's structure measure reads; the hinge is zero for a
+    picture at least as bold as its target, and its gradient makes a faint one bolder."""
+    from skimage.data import astronaut
+
+    photo_u8 = astronaut()[::2, ::2].copy()  # 256²
+    photo = torch.from_numpy(photo_u8).permute(2, 0, 1)[None].float() / 255
+    assert float(stroke_gradient(photo)) == pytest.approx(stylize_structure(photo_u8, side=256), rel=0.02)
+    assert float(stroke_gradient(torch.full((1, 3, 32, 32), 0.4))) < 1e-4
+    target = stroke_gradient(photo)
+    assert float(structure_loss(photo, target)) == 0 and float(structure_loss(photo, 0.5 * target)) == 0
+    faint = (0.3 * photo + 0.35).requires_grad_()
+    before = float(structure_loss(faint, target))
+    assert before == pytest.approx(0.7**2, rel=0.01)
+    opt = torch.optim.Adam([faint], lr=0.01)
+    for _ in range(30):
+        opt.zero_grad()
+        structure_loss(faint, target).backward()
+        opt.step()
+    assert float(structure_loss(faint.detach(), target)) < 0.5 * before
 
 
 def test_edge_correlation_loss_reads_where_edges_are_not_how_strong():

@@ -38,6 +38,9 @@ class StylizeConfig:
     chroma_weight: float = 0.0
     # the photo's contours as the output's strongest lines (losses.style.edge_correlation_loss)
     edge_weight: float = 0.0
+    # at least `structure_ratio` × the painting's stroke-scale contrast (losses.style.structure_loss)
+    structure_weight: float = 0.0
+    structure_ratio: float = 1.0
     # optional adversarial term: style-conditional patch discriminator on painting crops
     adversarial_weight: float = 0.0
     gan_loss: str = "hinge"

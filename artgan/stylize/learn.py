@@ -21,7 +21,7 @@ from onnx import numpy_helper
 from artgan.errors import WeightsError
 from artgan.features.networks import build_feature_net
 from artgan.learning import LearnProgress
-from artgan.losses.style import chroma_stats, gram
+from artgan.losses.style import chroma_stats, gram, stroke_gradient
 from artgan.nets.blocks import kernel_from_phases
 from artgan.runtime.images import resize_u8
 from artgan.runtime.sessions import get_session
@@ -111,6 +111,7 @@ def learn_style(
         feats = fnet(painting)
         targets = [gram(feats[i]) / (feats[i].shape[2] * feats[i].shape[3]) for i in cfg.style_layers]
         chroma = chroma_stats(painting)
+        structure = cfg.structure_ratio * stroke_gradient(painting)
     start = np.mean([s.params for s in library.styles.values()], axis=0)
     vec = torch.tensor(start[None], requires_grad=True)
     opt = torch.optim.Adam([vec], lr=0.02)
@@ -121,7 +122,8 @@ def learn_style(
         x = torch.cat([random_crop(photos[i], crop, rng) for i in rng.permutation(len(photos))[:4]])
         batch_targets = [t.expand(x.shape[0], -1, -1) for t in targets]
         out = net(x, vec.expand(x.shape[0], -1))
-        loss = style_losses(cfg, fnet, x, out, batch_targets, chroma.expand(x.shape[0], -1))["total"]
+        n = x.shape[0]
+        loss = style_losses(cfg, fnet, x, out, batch_targets, chroma.expand(n, -1), structure.expand(n))["total"]
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -22,6 +22,8 @@ from artgan.losses.style import (
     edge_correlation_loss,
     gram,
     gram_style_loss,
+    stroke_gradient,
+    structure_loss,
     total_variation,
 )
 from artgan.nets.discriminators import PatchDiscriminator
@@ -74,12 +76,13 @@ def style_losses(
     out: torch.Tensor,
     targets: list[torch.Tensor],
     chroma: torch.Tensor,
+    structure: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
-    """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma, edges).
+    """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma, edges, structure).
 
     x: the photos, out: their stylization ([N,3,H,W] in [0,1]); targets: per style layer,
     each sample's Gram target / M ([N,C,C]); chroma: each sample's painting's chroma
-    statistics ([N,4]), used when the recipe weights them.
+    statistics ([N,4]) and stroke-gradient target ([N]), used when the recipe weights them.
     """
     f_out = fnet(out)
     with torch.no_grad():
@@ -95,6 +98,9 @@ def style_losses(
     if cfg.edge_weight > 0:
         losses["edges"] = edge_correlation_loss(out, x)
         losses["total"] = losses["total"] + cfg.edge_weight * losses["edges"]
+    if cfg.structure_weight > 0:
+        losses["structure"] = structure_loss(out, structure)
+        losses["total"] = losses["total"] + cfg.structure_weight * losses["structure"]
     return losses
 
 
@@ -162,6 +168,7 @@ class StylizeTrainer:
         self.paintings = [style_tensor(p, cfg.style_size).to(self.device) for p in style_files]
         self.targets = gram_targets(self.fnet, self.paintings, cfg.style_layers)
         self.chroma = torch.cat([chroma_stats(p) for p in self.paintings])
+        self.structure = cfg.structure_ratio * torch.cat([stroke_gradient(p) for p in self.paintings])
         params = list(self.net.parameters()) + list(self.bank.parameters())
         self.opt = Optimizer(torch.optim.Adam(params, lr=cfg.lr), session)
         self.disc = self.opt_d = None
@@ -181,7 +188,8 @@ class StylizeTrainer:
         for k, (x, idx) in enumerate(accumulate(micro, [self.model])):
             with self.session.autocast():
                 out = kept[k] if kept else self.model(x, idx)
-                losses = style_losses(self.cfg, self.fnet, x, out, [t[idx] for t in self.targets], self.chroma[idx])
+                targets = [t[idx] for t in self.targets]
+                losses = style_losses(self.cfg, self.fnet, x, out, targets, self.chroma[idx], self.structure[idx])
                 if self.disc is not None:
                     with frozen(self.disc):
                         fake = random_patches(out, self.adv_size, out.shape[0])
@@ -281,10 +289,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         ("tv-weight", "total variation"),
         ("chroma-weight", "the chroma statistics term (the painting's colourfulness; 0 = off)"),
         ("edge-weight", "the edge-correlation term (the photo's contours as the strongest lines; 0 = off)"),
+        ("structure-weight", "the stroke-contrast hinge (at least the painting's σ=3 px gradient; 0 = off)"),
         ("adversarial-weight", "the adversarial term (patch discriminator on painting crops; 0 = off)"),
     ):
         default = getattr(d, name.replace("-", "_"))
         p.add_argument(f"--{name}", type=float, default=None, help=f"weight of {what} (default {default})")
+    p.add_argument(
+        "--structure-ratio",
+        type=float,
+        default=None,
+        help=f"target of the stroke-contrast hinge, × the painting's (default {d.structure_ratio})",
+    )
     p.add_argument(
         "--gan-loss",
         default=None,
@@ -352,6 +367,8 @@ RECIPE = (
     "tv_weight",
     "chroma_weight",
     "edge_weight",
+    "structure_weight",
+    "structure_ratio",
     "adversarial_weight",
     "gan_loss",
     "adv_patch",
