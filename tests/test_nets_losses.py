@@ -121,6 +121,25 @@ def test_gram_and_seed_normalisation():
     assert gram_style_loss([f], [own], [1.0]) < 1e-10
 
 
+def descend(loss_fn, x: torch.Tensor, steps: int) -> torch.Tensor:
+    """`x` after `steps` Adam steps (lr 0.01) on `loss_fn(x)` alone: does the loss's gradient lead where it says?"""
+    x = x.detach().clone().requires_grad_()
+    opt = torch.optim.Adam([x], lr=0.01)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_fn(x).backward()
+        opt.step()
+    return x.detach()
+
+
+def astronaut_photo() -> tuple[np.ndarray, torch.Tensor]:
+    """skimage's astronaut at 256², as uint8 HWC and as [1,3,H,W] in [0,1]."""
+    from skimage.data import astronaut
+
+    photo_u8 = astronaut()[::2, ::2].copy()
+    return photo_u8, torch.from_numpy(photo_u8).permute(2, 0, 1)[None].float() / 255
+
+
 def test_content_and_tv():
     a = torch.rand(1, 3, 8, 8)
     assert content_loss([a], [a]) == 0 and content_loss([a], [a + 1]) > 0
@@ -141,46 +160,30 @@ def test_chroma_stats_are_the_colourfulness_measure_and_the_loss_reaches_it():
     u8 = (painting[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
     assert colourfulness(painting) == pytest.approx(stylize_colourfulness(u8, side=64), rel=0.02)
     # a pale photo pulled by the loss alone ends as colourful as the painting
-    x = (0.5 + 0.1 * (torch.from_numpy(rng.random((1, 3, 64, 64), dtype=np.float32)) - 0.5)).requires_grad_()
-    opt = torch.optim.Adam([x], lr=0.01)
-    before = colourfulness(x.detach())
-    for _ in range(300):
-        opt.zero_grad()
-        chroma_loss(x, chroma_stats(painting)).backward()
-        opt.step()
-    assert before < 0.3 * colourfulness(painting)
-    assert colourfulness(x.detach()) == pytest.approx(colourfulness(painting), rel=0.05)
+    pale = 0.5 + 0.1 * (torch.from_numpy(rng.random((1, 3, 64, 64), dtype=np.float32)) - 0.5)
+    x = descend(lambda y: chroma_loss(y, chroma_stats(painting)), pale, 300)
+    assert colourfulness(pale) < 0.3 * colourfulness(painting)
+    assert colourfulness(x) == pytest.approx(colourfulness(painting), rel=0.05)
 
 
 def test_stroke_gradient_is_the_structure_measure_and_the_hinge_raises_only_faint_pictures():
     """The torch statistic reads what issue 16's structure measure reads; the hinge is zero for a
     picture at least as bold as its target, and its gradient makes a faint one bolder."""
-    from skimage.data import astronaut
-
-    photo_u8 = astronaut()[::2, ::2].copy()  # 256²
-    photo = torch.from_numpy(photo_u8).permute(2, 0, 1)[None].float() / 255
+    photo_u8, photo = astronaut_photo()
     assert float(stroke_gradient(photo)) == pytest.approx(stylize_structure(photo_u8, side=256), rel=0.02)
     assert float(stroke_gradient(torch.full((1, 3, 32, 32), 0.4))) < 1e-4
     target = stroke_gradient(photo)
     assert float(structure_loss(photo, target)) == 0 and float(structure_loss(photo, 0.5 * target)) == 0
-    faint = (0.3 * photo + 0.35).requires_grad_()
+    faint = 0.3 * photo + 0.35
     before = float(structure_loss(faint, target))
     assert before == pytest.approx(0.7**2, rel=0.01)
-    opt = torch.optim.Adam([faint], lr=0.01)
-    for _ in range(30):
-        opt.zero_grad()
-        structure_loss(faint, target).backward()
-        opt.step()
-    assert float(structure_loss(faint.detach(), target)) < 0.5 * before
+    assert float(structure_loss(descend(lambda y: structure_loss(y, target), faint, 30), target)) < 0.5 * before
 
 
 def test_edge_correlation_loss_reads_where_edges_are_not_how_strong():
     """1 − the loss is the content measure of issue 16 (Sobel edges at ¼ size); a fainter copy
     of the photo loses nothing, strokes unrelated to it do, and the gradient brings contours back."""
-    from skimage.data import astronaut
-
-    photo_u8 = astronaut()[::2, ::2].copy()  # 256²
-    photo = torch.from_numpy(photo_u8).permute(2, 0, 1)[None].float() / 255
+    photo_u8, photo = astronaut_photo()
     rng = np.random.default_rng(0)
     blocks = np.repeat(np.repeat(rng.random((1, 3, 16, 16), dtype=np.float32), 16, 2), 16, 3)
     painted = 0.3 * photo + 0.7 * torch.from_numpy(blocks)  # 16 px patches of colour over the photo
@@ -189,13 +192,8 @@ def test_edge_correlation_loss_reads_where_edges_are_not_how_strong():
     assert float(edge_correlation_loss(0.3 * photo + 0.35, photo)) < 1e-3
     loss = float(edge_correlation_loss(painted, photo))
     assert loss > 0.2 and 1 - loss == pytest.approx(content_kept(painted_u8, photo_u8), abs=0.1)
-    x = painted.clone().requires_grad_()
-    opt = torch.optim.Adam([x], lr=0.01)
-    for _ in range(50):
-        opt.zero_grad()
-        edge_correlation_loss(x, photo).backward()
-        opt.step()
-    assert float(edge_correlation_loss(x.detach(), photo)) < 0.5 * loss
+    x = descend(lambda y: edge_correlation_loss(y, photo), painted, 50)
+    assert float(edge_correlation_loss(x, photo)) < 0.5 * loss
 
 
 def test_efficientnet_weights_classify_a_cat():
