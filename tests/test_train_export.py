@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -13,7 +14,7 @@ from artgan.cli import main  # noqa: E402
 from artgan.errors import ArtganError  # noqa: E402
 from artgan.runtime.manifest import load_manifest  # noqa: E402
 from artgan.stylize.pipeline import StyleLibrary, stylize  # noqa: E402
-from artgan.stylize.train import StyleLabel, style_odds  # noqa: E402
+from artgan.stylize.train import StyleLabel, style_odds, style_sizes  # noqa: E402
 from export.onnx_export import ParityError, parity  # noqa: E402
 from tests.conftest import EXAMPLES, WEIGHTS  # noqa: E402
 
@@ -288,6 +289,19 @@ def test_style_odds_make_a_fine_tune_dwell_on_the_named_styles():
     assert style_odds("", styles) is None
     with pytest.raises(ArtganError, match="no style 'scream'"):
         style_odds("scream=2", styles)
+
+
+def test_style_sizes_give_one_painting_finer_marks_and_survive_the_checkpoint():
+    from artgan.stylize.config import StylizeConfig
+
+    styles = ("starry_night", "sunday_on_la_grande_jatte")
+    cfg = StylizeConfig(styles=styles, style_sizes=style_sizes("sunday_on_la_grande_jatte=768", styles))
+    assert cfg.painting_size("sunday_on_la_grande_jatte") == 768
+    assert cfg.painting_size("starry_night") == cfg.style_size == 384
+    restored = StylizeConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))  # as a checkpoint stores it
+    assert restored == cfg
+    with pytest.raises(ArtganError, match="no style 'seurat'"):
+        style_sizes("seurat=768", styles)
 
 
 def test_shipped_checkpoint_note_says_whether_adam_resumes(tmp_path) -> None:

@@ -51,6 +51,9 @@ class StylizeConfig:
     # network learns to paint, which should match the size it runs at (`work_side`)
     crop_scale: tuple[float, float] = (0.3, 1.0)
     style_size: int = 384
+    # per-style long sides ((name, px), ...) where a painting's marks are finer than the
+    # others' (Seurat's points): a larger painting makes smaller Gram-scale marks
+    style_sizes: tuple[tuple[str, int], ...] = ()
     batch_size: int = 4
     lr: float = 1e-3
 
@@ -69,4 +72,11 @@ class StylizeConfig:
             "crop_scale",
         }
         known = {f.name for f in fields(cls)}  # older checkpoints may carry retired keys
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in known})
+        out = {k: tuple(v) if k in tuples else v for k, v in d.items() if k in known}
+        if "style_sizes" in out:
+            out["style_sizes"] = tuple((str(n), int(v)) for n, v in out["style_sizes"])
+        return cls(**out)
+
+    def painting_size(self, style: str) -> int:
+        """The long side a style's painting is resized to for its loss targets."""
+        return dict(self.style_sizes).get(style, self.style_size)

@@ -128,18 +128,29 @@ class StyleLabel:
         return to_tensor(crop_u8), torch.tensor(int(rng.choice(self.num_styles, p=self.p)))
 
 
+def named_values(spec: str, styles: tuple[str, ...], flag: str) -> dict[str, float]:
+    """{name: value} from "name=value,..."; every name must be one of this run's styles."""
+    out = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, value = (part.strip() for part in item.partition("="))
+        if name not in styles:
+            raise ArtganError(f"{flag}: no style {name!r} in this run ({', '.join(styles)})")
+        out[name] = float(value)
+    return out
+
+
 def style_odds(spec: str, styles: tuple[str, ...]) -> np.ndarray | None:
     """Sampling odds from "name=odds,..." (unnamed styles 1): a fine-tune can dwell on the
     styles that lag without starving the rest, which share every convolution."""
-    if not spec.strip():
+    named = named_values(spec, styles, "--style-odds")
+    if not named:
         return None
-    odds = np.ones(len(styles))
-    for item in spec.split(","):
-        name, _, value = (part.strip() for part in item.partition("="))
-        if name not in styles:
-            raise ArtganError(f"--style-odds: no style {name!r} in this run ({', '.join(styles)})")
-        odds[styles.index(name)] = float(value)
-    return odds
+    return np.array([named.get(s, 1.0) for s in styles])
+
+
+def style_sizes(spec: str, styles: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """Per-style painting sizes from "name=px,..." (the others keep --style-size)."""
+    return tuple((name, int(px)) for name, px in named_values(spec, styles, "--style-sizes").items())
 
 
 class StyleModel(nn.Module):
@@ -165,7 +176,7 @@ class StylizeTrainer:
         self.net, self.bank = (m.to(self.device) for m in build(cfg))
         self.model = session.wrap(StyleModel(self.net, self.bank))
         self.fnet = build_feature_net(cfg.feature_net).to(self.device)
-        self.paintings = [style_tensor(p, cfg.style_size).to(self.device) for p in style_files]
+        self.paintings = [style_tensor(p, cfg.painting_size(p.stem)).to(self.device) for p in style_files]
         self.targets = gram_targets(self.fnet, self.paintings, cfg.style_layers)
         self.chroma = torch.cat([chroma_stats(p) for p in self.paintings])
         self.structure = cfg.structure_ratio * torch.cat([stroke_gradient(p) for p in self.paintings])
@@ -321,6 +332,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--style-size", type=int, default=None, help=f"long side of paintings for Gram targets (default {d.style_size})"
     )
+    p.add_argument(
+        "--style-sizes",
+        default=None,
+        help="long sides of some paintings, e.g. sunday_on_la_grande_jatte=768 (finer marks; others --style-size)",
+    )
     p.add_argument("--batch-size", type=int, default=None, help=f"crops per step, all GPUs (default {d.batch_size})")
     p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d.lr})")
     p.add_argument("--arch", default=d.arch, choices=ARCHS, help="johnson, or fast (stride-2 input, 5× less CPU)")
@@ -417,6 +433,8 @@ def run(args: argparse.Namespace) -> Path:
         cfg = replace(StylizeConfig.from_dict(state["config"]), **recipe_overrides(args))
     elif seed_state is not None:
         cfg = replace(cfg, styles=tuple(seed_state["config"]["styles"]))
+    if args.style_sizes is not None:
+        cfg = replace(cfg, style_sizes=style_sizes(args.style_sizes, cfg.styles))
     style_files = style_files_from(args.styles, cfg.styles)  # a checkpoint's styles, in its order
     trainer = StylizeTrainer(cfg, style_files, session)
     if state is not None:
