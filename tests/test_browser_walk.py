@@ -100,7 +100,8 @@ def test_inpaint_tab_restores_only_where_painted(page, tmp_path):
     page.wait_for_function(
         """() => { const c = document.querySelector('#inpaint-editor canvas');
                    const e = document.querySelector('#inpaint-editor');
-                   return c && c.getBoundingClientRect().width <= e.getBoundingClientRect().width; }"""
+                   return c && c.getBoundingClientRect().width <= e.getBoundingClientRect().width; }""",
+        timeout=90_000,  # a loaded CI machine once took over 30 s to lay the tab out
     )
     editor.locator("input[type=file]").set_input_files(str(picture))
     page.wait_for_timeout(2500)
