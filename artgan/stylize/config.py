@@ -51,8 +51,9 @@ class StylizeConfig:
     # network learns to paint, which should match the size it runs at (`work_side`)
     crop_scale: tuple[float, float] = (0.3, 1.0)
     style_size: int = 384
-    # per-style long sides ((name, px), ...) where a painting's marks are finer than the
-    # others' (Seurat's points): a larger painting makes smaller Gram-scale marks
+    # per-style long sides ((name, px), ...) overriding style_size: the painting's scale sets
+    # the scale of the marks its Gram targets ask for (for Seurat's points a larger painting
+    # gave softer marks, not finer ones: docs/models/stylize.md, 2026-12-06)
     style_sizes: tuple[tuple[str, int], ...] = ()
     batch_size: int = 4
     lr: float = 1e-3

@@ -335,7 +335,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--style-sizes",
         default=None,
-        help="long sides of some paintings, e.g. sunday_on_la_grande_jatte=768 (finer marks; others --style-size)",
+        help="long sides of some paintings, e.g. udnie=512 (the others keep --style-size)",
     )
     p.add_argument("--batch-size", type=int, default=None, help=f"crops per step, all GPUs (default {d.batch_size})")
     p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d.lr})")
