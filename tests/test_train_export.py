@@ -291,7 +291,7 @@ def test_style_odds_make_a_fine_tune_dwell_on_the_named_styles():
         style_odds("scream=2", styles)
 
 
-def test_style_sizes_give_one_painting_finer_marks_and_survive_the_checkpoint():
+def test_style_sizes_override_one_paintings_size_and_survive_the_checkpoint():
     from artgan.stylize.config import StylizeConfig
 
     styles = ("starry_night", "sunday_on_la_grande_jatte")
