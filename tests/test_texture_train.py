@@ -22,7 +22,7 @@ from artgan.texture.data import load_texture  # noqa: E402
 from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
 from artgan.texture.patches import PatchLoss  # noqa: E402
 from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
-from artgan.texture.spectrum import spectral_waves  # noqa: E402
+from artgan.texture.spectrum import lattice_waves, spectral_waves  # noqa: E402
 from artgan.texture.train import TextureTrainer, build_discriminator, load_model  # noqa: E402
 from artgan.training import start_session  # noqa: E402
 
@@ -223,3 +223,36 @@ def test_resume_gives_a_named_texture_full_coverage(lever_run, tmp_path):
     assert TextureConfig.from_dict(torch.load(run / "last.pt", weights_only=False)["config"]).full_coverage == (
         "bricks_mossy",
     )
+
+
+def test_lattice_waves_snap_a_near_lattice_and_leave_slow_waves():
+    """The tiles' four fast waves (rad/cell, shipped before issue 20's lattice run) land on the
+    12×6-cell repeat's lattice, where one sums the others; a slow colour wave is kept."""
+    k = np.array([[0.999, -0.104], [-0.035, 2.114], [1.592, -1.100], [1.594, 1.158], [0.127, 0.109]])
+    snapped, on = lattice_waves(k, 12, 6)
+    assert on.tolist() == [True, True, True, True, False]
+    np.testing.assert_allclose(snapped[:4], np.pi * np.array([[1 / 3, 0], [0, 2 / 3], [1 / 2, -1 / 3], [1 / 2, 1 / 3]]))
+    np.testing.assert_allclose(snapped[2] + snapped[3], 3 * snapped[0])  # no beat between the channels
+    np.testing.assert_array_equal(snapped[4], k[4])
+    with pytest.raises(ValueError, match="Nyquist"):
+        lattice_waves(np.array([[0.0, 3.0]]), 4, 2)
+
+
+def test_resume_holds_a_named_texture_on_a_lattice(lever_run, tmp_path):
+    """`--lattice bricks_mossy=24x24`: bricks' waves are snapped and stay there through Adam
+    steps (grass's move freely); the choice is kept on later resumes; a bad spec is refused."""
+    run = tmp_path / "run"
+    shutil.copytree(lever_run / "run", run)
+    train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
+    assert main([*train, "--lattice", "no_such_texture=12x6"]) != 0
+    assert main([*train, "--lattice", "bricks_mossy=12"]) != 0
+    assert main([*train, "--lattice", "bricks_mossy=24x24"]) == 0  # a fine lattice: the random waves snap off 0
+    assert main([*train, "--steps", "5"]) == 0  # not given again: kept, and held through two more steps
+    cfg, gen = load_model(run / "last.pt")
+    assert cfg.lattices == (("bricks_mossy", 24, 24),)
+    k = np.pi * np.tanh(gen.waves.detach().double().numpy())
+    snapped, on = lattice_waves(k[1], 24, 24)
+    assert on.any()
+    np.testing.assert_allclose(k[1], snapped, atol=1e-5)
+    before = torch.load(lever_run / "run" / "last.pt", weights_only=False)["generator"]["waves"]
+    assert not torch.allclose(gen.waves[0].detach(), before[0], atol=1e-6)  # grass: trained as before

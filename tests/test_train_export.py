@@ -14,7 +14,7 @@ from artgan.cli import main  # noqa: E402
 from artgan.errors import ArtganError  # noqa: E402
 from artgan.runtime.manifest import load_manifest  # noqa: E402
 from artgan.stylize.pipeline import StyleLibrary, stylize  # noqa: E402
-from artgan.stylize.train import StyleLabel, style_odds, style_sizes  # noqa: E402
+from artgan.stylize.train import StyleLabel, per_style, style_losses, style_odds  # noqa: E402
 from export.onnx_export import ParityError, parity  # noqa: E402
 from tests.conftest import EXAMPLES, WEIGHTS  # noqa: E402
 
@@ -291,17 +291,47 @@ def test_style_odds_make_a_fine_tune_dwell_on_the_named_styles():
         style_odds("scream=2", styles)
 
 
-def test_style_sizes_override_one_paintings_size_and_survive_the_checkpoint():
+def test_per_style_overrides_change_one_style_and_survive_the_checkpoint():
     from artgan.stylize.config import StylizeConfig
 
     styles = ("starry_night", "sunday_on_la_grande_jatte")
-    cfg = StylizeConfig(styles=styles, style_sizes=style_sizes("sunday_on_la_grande_jatte=768", styles))
+    cfg = StylizeConfig(
+        styles=styles,
+        style_sizes=per_style("sunday_on_la_grande_jatte=768", styles, "style-sizes", int),
+        structure_ratios=per_style("starry_night=1.25", styles, "structure-ratios"),
+        edge_weights=per_style("sunday_on_la_grande_jatte=1.5", styles, "edge-weights"),
+        edge_weight=0.5,
+    )
     assert cfg.painting_size("sunday_on_la_grande_jatte") == 768
     assert cfg.painting_size("starry_night") == cfg.style_size == 384
+    assert (cfg.style_structure_ratio("starry_night"), cfg.style_structure_ratio(styles[1])) == (1.25, 1.0)
+    assert (cfg.style_edge_weight("starry_night"), cfg.style_edge_weight(styles[1])) == (0.5, 1.5)
     restored = StylizeConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))  # as a checkpoint stores it
     assert restored == cfg
     with pytest.raises(ArtganError, match="no style 'seurat'"):
-        style_sizes("seurat=768", styles)
+        per_style("seurat=768", styles, "style-sizes", int)
+
+
+def test_style_losses_weigh_each_samples_edge_term_by_its_style():
+    """A per-sample edge weight adds weight × that sample's edge misfit, and no more."""
+    from artgan.features.networks import build_feature_net
+    from artgan.losses.style import edge_misfit
+    from artgan.stylize.config import StylizeConfig
+
+    torch.manual_seed(0)
+    cfg = StylizeConfig(styles=("a", "b"), edge_weight=0.0)
+    fnet = build_feature_net(cfg.feature_net)
+    x, out = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    targets = [torch.zeros(2, f.shape[1], f.shape[1]) for f in (fnet(x)[i] for i in cfg.style_layers)]
+    chroma, structure = torch.zeros(2, 4), torch.ones(2)
+
+    def total(edge: torch.Tensor | None) -> float:
+        return float(style_losses(cfg, fnet, x, out, targets, chroma, structure, edge)["total"])
+
+    misfit = edge_misfit(out, x)
+    assert float(misfit.min()) > 0.5  # unrelated noise: edges in other places
+    assert total(None) == total(torch.zeros(2))  # the recipe's weight 0: no term
+    assert total(torch.tensor([0.0, 2.0])) == pytest.approx(total(None) + float(misfit[1]), rel=1e-5)
 
 
 def test_shipped_checkpoint_note_says_whether_adam_resumes(tmp_path) -> None:

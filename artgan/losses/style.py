@@ -45,8 +45,8 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
     return dh + dw
 
 
-def edge_correlation_loss(out: torch.Tensor, x: torch.Tensor, pool: int = 4) -> torch.Tensor:
-    """1 − correlation of output's and photo's luminance edge strength at 1/`pool` scale, per sample.
+def edge_misfit(out: torch.Tensor, x: torch.Tensor, pool: int = 4) -> torch.Tensor:
+    """1 − correlation of output's and photo's luminance edge strength at 1/`pool` scale, per sample: [N].
 
     Feature content losses keep what is where but let the subject's contours dissolve into
     strokes, so stronger style terms trade content for structure one for one. A correlation
@@ -65,7 +65,12 @@ def edge_correlation_loss(out: torch.Tensor, x: torch.Tensor, pool: int = 4) -> 
 
     a, b = edges(out), edges(x)
     corr = (a * b).sum(1) / ((a.pow(2).sum(1) * b.pow(2).sum(1)).sqrt() + 1e-8)
-    return (1 - corr).mean()
+    return 1 - corr
+
+
+def edge_correlation_loss(out: torch.Tensor, x: torch.Tensor, pool: int = 4) -> torch.Tensor:
+    """The batch mean of `edge_misfit`."""
+    return edge_misfit(out, x, pool).mean()
 
 
 def opponent_chroma(x: torch.Tensor) -> torch.Tensor:

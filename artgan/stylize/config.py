@@ -41,6 +41,11 @@ class StylizeConfig:
     # at least `structure_ratio` × the painting's stroke-scale contrast (losses.style.structure_loss)
     structure_weight: float = 0.0
     structure_ratio: float = 1.0
+    # per-style overrides ((name, value), ...) of structure_ratio and edge_weight: styles share
+    # every convolution, so one balance leaves some under the stroke goal and others under the
+    # content goal (issue 16's per-style table); a fine-tune can move those alone
+    structure_ratios: tuple[tuple[str, float], ...] = ()
+    edge_weights: tuple[tuple[str, float], ...] = ()
     # optional adversarial term: style-conditional patch discriminator on painting crops
     adversarial_weight: float = 0.0
     gan_loss: str = "hinge"
@@ -76,8 +81,17 @@ class StylizeConfig:
         out = {k: tuple(v) if k in tuples else v for k, v in d.items() if k in known}
         if "style_sizes" in out:
             out["style_sizes"] = tuple((str(n), int(v)) for n, v in out["style_sizes"])
+        for key in ("structure_ratios", "edge_weights"):
+            if key in out:
+                out[key] = tuple((str(n), float(v)) for n, v in out[key])
         return cls(**out)
 
     def painting_size(self, style: str) -> int:
         """The long side a style's painting is resized to for its loss targets."""
         return dict(self.style_sizes).get(style, self.style_size)
+
+    def style_structure_ratio(self, style: str) -> float:
+        return dict(self.structure_ratios).get(style, self.structure_ratio)
+
+    def style_edge_weight(self, style: str) -> float:
+        return dict(self.edge_weights).get(style, self.edge_weight)

@@ -19,7 +19,7 @@ from artgan.losses.style import (
     chroma_loss,
     chroma_stats,
     content_loss,
-    edge_correlation_loss,
+    edge_misfit,
     gram,
     gram_style_loss,
     stroke_gradient,
@@ -77,12 +77,14 @@ def style_losses(
     targets: list[torch.Tensor],
     chroma: torch.Tensor,
     structure: torch.Tensor | None = None,
+    edge: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """The weighted loss of the recipe: Gram style + feature content + total variation (+ chroma, edges, structure).
 
     x: the photos, out: their stylization ([N,3,H,W] in [0,1]); targets: per style layer,
     each sample's Gram target / M ([N,C,C]); chroma: each sample's painting's chroma
-    statistics ([N,4]) and stroke-gradient target ([N]), used when the recipe weights them.
+    statistics ([N,4]) and stroke-gradient target ([N]), used when the recipe weights them;
+    edge: each sample's edge-correlation weight ([N]; default the recipe's edge_weight).
     """
     f_out = fnet(out)
     with torch.no_grad():
@@ -95,9 +97,12 @@ def style_losses(
     if cfg.chroma_weight > 0:
         losses["chroma"] = chroma_loss(out, chroma)
         losses["total"] = losses["total"] + cfg.chroma_weight * losses["chroma"]
-    if cfg.edge_weight > 0:
-        losses["edges"] = edge_correlation_loss(out, x)
-        losses["total"] = losses["total"] + cfg.edge_weight * losses["edges"]
+    if edge is None:
+        edge = torch.full((out.shape[0],), cfg.edge_weight, device=out.device)
+    if bool((edge > 0).any()):
+        misfit = edge_misfit(out, x)
+        losses["edges"] = misfit.mean()
+        losses["total"] = losses["total"] + (edge.to(misfit) * misfit).mean()
     if cfg.structure_weight > 0:
         losses["structure"] = structure_loss(out, structure)
         losses["total"] = losses["total"] + cfg.structure_weight * losses["structure"]
@@ -148,9 +153,12 @@ def style_odds(spec: str, styles: tuple[str, ...]) -> np.ndarray | None:
     return np.array([named.get(s, 1.0) for s in styles])
 
 
-def style_sizes(spec: str, styles: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    """Per-style painting sizes from "name=px,..." (the others keep --style-size)."""
-    return tuple((name, int(px)) for name, px in named_values(spec, styles, "--style-sizes").items())
+def per_style(spec: str, styles: tuple[str, ...], option: str, kind: type = float) -> tuple[tuple[str, float], ...]:
+    """((name, value), ...) from "name=value,..." for a per-style config field (the others keep its default)."""
+    return tuple((name, kind(value)) for name, value in named_values(spec, styles, f"--{option}").items())
+
+
+PER_STYLE = {"style_sizes": int, "structure_ratios": float, "edge_weights": float}  # config field → value type
 
 
 class StyleModel(nn.Module):
@@ -179,7 +187,9 @@ class StylizeTrainer:
         self.paintings = [style_tensor(p, cfg.painting_size(p.stem)).to(self.device) for p in style_files]
         self.targets = gram_targets(self.fnet, self.paintings, cfg.style_layers)
         self.chroma = torch.cat([chroma_stats(p) for p in self.paintings])
-        self.structure = cfg.structure_ratio * torch.cat([stroke_gradient(p) for p in self.paintings])
+        ratios = torch.tensor([cfg.style_structure_ratio(p.stem) for p in style_files], device=self.device)
+        self.structure = ratios * torch.cat([stroke_gradient(p) for p in self.paintings])
+        self.edge = torch.tensor([cfg.style_edge_weight(p.stem) for p in style_files], device=self.device)
         params = list(self.net.parameters()) + list(self.bank.parameters())
         self.opt = Optimizer(torch.optim.Adam(params, lr=cfg.lr), session)
         self.disc = self.opt_d = None
@@ -200,7 +210,9 @@ class StylizeTrainer:
             with self.session.autocast():
                 out = kept[k] if kept else self.model(x, idx)
                 targets = [t[idx] for t in self.targets]
-                losses = style_losses(self.cfg, self.fnet, x, out, targets, self.chroma[idx], self.structure[idx])
+                losses = style_losses(
+                    self.cfg, self.fnet, x, out, targets, self.chroma[idx], self.structure[idx], self.edge[idx]
+                )
                 if self.disc is not None:
                     with frozen(self.disc):
                         fake = random_patches(out, self.adv_size, out.shape[0])
@@ -337,6 +349,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="long sides of some paintings, e.g. udnie=512 (the others keep --style-size)",
     )
+    p.add_argument(
+        "--structure-ratios",
+        default=None,
+        help="stroke-contrast targets of some styles, e.g. the_scream=1.25 (the others keep --structure-ratio)",
+    )
+    p.add_argument(
+        "--edge-weights",
+        default=None,
+        help="edge-correlation weights of some styles, e.g. udnie=1.5 (the others keep --edge-weight)",
+    )
     p.add_argument("--batch-size", type=int, default=None, help=f"crops per step, all GPUs (default {d.batch_size})")
     p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {d.lr})")
     p.add_argument("--arch", default=d.arch, choices=ARCHS, help="johnson, or fast (stride-2 input, 5× less CPU)")
@@ -433,8 +455,9 @@ def run(args: argparse.Namespace) -> Path:
         cfg = replace(StylizeConfig.from_dict(state["config"]), **recipe_overrides(args))
     elif seed_state is not None:
         cfg = replace(cfg, styles=tuple(seed_state["config"]["styles"]))
-    if args.style_sizes is not None:
-        cfg = replace(cfg, style_sizes=style_sizes(args.style_sizes, cfg.styles))
+    for field, kind in PER_STYLE.items():  # validated against the run's styles, known only from its checkpoint
+        if getattr(args, field) is not None:
+            cfg = replace(cfg, **{field: per_style(getattr(args, field), cfg.styles, field.replace("_", "-"), kind)})
     style_files = style_files_from(args.styles, cfg.styles)  # a checkpoint's styles, in its order
     trainer = StylizeTrainer(cfg, style_files, session)
     if state is not None:

@@ -47,6 +47,10 @@ class TextureConfig:
     # textures (ids) whose coverage counts against the whole exemplar, not real crops': a regular
     # layout (tiles) is held in its courses by it, where a stochastic one got contrast bands
     full_coverage: tuple[str, ...] = ()
+    # (texture id, rows, cols): that texture's periodic channels held on the wave-vector lattice
+    # of a rows×cols-cell repeat (issue 20): free wave vectors of a regular layout drift a little
+    # off one lattice, and their beats shift the tiles' courses by half a tile along a diagonal
+    lattices: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def noise_dim(self) -> int:
@@ -59,4 +63,6 @@ class TextureConfig:
     def from_dict(cls, d: dict) -> TextureConfig:
         tuples = {"textures", "widths", "depths", "full_coverage"}
         known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items() if k in known})
+        out = {k: tuple(v) if k in tuples else v for k, v in d.items() if k in known}
+        out["lattices"] = tuple(tuple(item) for item in d.get("lattices", ()))  # JSON/torch round trip: lists
+        return cls(**out)

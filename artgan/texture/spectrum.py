@@ -64,3 +64,18 @@ def parabola_offset(left: float, mid: float, right: float) -> float:
     """Where the parabola through three equally spaced samples peaks, in samples from the middle (|·| ≤ ½)."""
     curve = left - 2 * mid + right
     return 0.0 if curve >= 0 else float(np.clip(0.5 * (left - right) / curve, -0.5, 0.5))
+
+
+def lattice_waves(k: np.ndarray, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wave vectors [P, 2] (ky, kx) snapped to the lattice of a rows×cols-cell repeat, and which moved.
+
+    On it every channel repeats every rows×cols cells, sampled at the same sub-cell phases in
+    each repeat, so the network sees one layout with no beats between channels. Channels that
+    snap to zero (the slow colour waves) are left as they are.
+    """
+    step = 2 * math.pi / np.array([rows, cols], np.float64)
+    snapped = np.round(k / step) * step
+    on = np.abs(snapped).sum(axis=1) > 0
+    if (np.abs(snapped[on]) >= 0.99 * math.pi).any():
+        raise ValueError(f"a {rows}×{cols}-cell repeat puts a wave at the cell grid's Nyquist limit: use a larger one")
+    return np.where(on[:, None], snapped, k), on

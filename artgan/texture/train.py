@@ -21,7 +21,7 @@ from artgan.texture.data import DEFAULT_TEXTURES, TextureCrops, all_textures, lo
 from artgan.texture.gram import GramPyramid
 from artgan.texture.model import TextureGenerator, build, cells_for
 from artgan.texture.patches import PatchLoss
-from artgan.texture.spectrum import spectral_waves
+from artgan.texture.spectrum import lattice_waves, spectral_waves
 from artgan.training import (
     LossMeter,
     Optimizer,
@@ -80,7 +80,27 @@ class TextureTrainer:
                 PatchLoss(to_tensor(im)[None].to(device), crop=None if full else cfg.crop, mirror=True)
                 for im, full in zip(images, full_coverage(cfg), strict=True)
             ]
+        self.held: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (texture, channels, raw waves) on a lattice
         self.step_count = 0
+
+    @torch.no_grad()
+    def hold_lattices(self) -> None:
+        """Snap the lattice textures' wave vectors from where they are now; every step then puts them back."""
+        self.held = []
+        for i, rows, cols in lattice_indices(self.cfg):
+            k = (math.pi * torch.tanh(self.gen.waves[i])).double().cpu().numpy()
+            try:
+                snapped, on = lattice_waves(k, rows, cols)
+            except ValueError as exc:
+                raise ArtganError(f"--lattice {self.cfg.textures[i]}: {exc}") from exc
+            raw = torch.atanh(torch.from_numpy(snapped / math.pi)).to(self.gen.waves)
+            self.held.append((i, torch.from_numpy(on).to(self.device), raw))
+        self.restore_lattices()
+
+    @torch.no_grad()
+    def restore_lattices(self) -> None:
+        for i, on, raw in self.held:
+            self.gen.waves[i][on] = raw[on]
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
         out = self.gen_ddp(idx, self.cells, self.cells)  # [N,3,S',S'] with S' ≥ crop
@@ -111,6 +131,7 @@ class TextureTrainer:
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
         self.opt_g.step()
+        self.restore_lattices()
         self.step_count += 1
         return meter.result()
 
@@ -257,6 +278,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="comma-separated texture ids whose nearest-patch coverage counts against the whole exemplar, not "
         "real crops' own (regular layouts: tiles); on --resume the run's own unless given (`none` clears it)",
     )
+    p.add_argument(
+        "--lattice",
+        default=None,
+        help="comma-separated id=ROWSxCOLS: hold that texture's periodic channels on the wave-vector lattice of a "
+        "ROWS×COLS-cell repeat (snapped from where they are; regular layouts: tiles_green_ceramic=12x6); on "
+        "--resume the run's own unless given (`none` clears it)",
+    )
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -288,6 +316,7 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         disc_scales=args.disc_scales,
         periodic_dim=args.periodic_dim,
         full_coverage=id_list(args.full_coverage, ()),
+        lattices=lattice_list(args.lattice, ()),
     )
 
 
@@ -296,6 +325,25 @@ def id_list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if value is None:
         return default
     return tuple(n for n in (s.strip() for s in value.split(",")) if n and n != "none")
+
+
+def lattice_list(value: str | None, default: tuple[tuple[str, int, int], ...]) -> tuple[tuple[str, int, int], ...]:
+    """--lattice "id=ROWSxCOLS,...": None keeps `default`, `none` (or empty) clears it."""
+    out = []
+    for item in id_list(value, ()) if value is not None else ():
+        name, _, repeat = (part.strip() for part in item.partition("="))
+        rows, _, cols = repeat.lower().replace("×", "x").partition("x")
+        if not (rows.isdigit() and cols.isdigit() and int(rows) > 0 and int(cols) > 0):
+            raise ArtganError(f"--lattice {item!r}: use id=ROWSxCOLS in cells, e.g. tiles_green_ceramic=12x6")
+        out.append((name, int(rows), int(cols)))
+    return default if value is None else tuple(out)
+
+
+def lattice_indices(cfg: TextureConfig) -> list[tuple[int, int, int]]:
+    """(texture index, rows, cols) per --lattice entry."""
+    names = ",".join(name for name, _, _ in cfg.lattices)
+    indices = texture_indices("--lattice", names, cfg.textures)
+    return [(i, rows, cols) for i, (_, rows, cols) in zip(indices, cfg.lattices, strict=True)]
 
 
 def full_coverage(cfg: TextureConfig) -> list[bool]:
@@ -318,6 +366,7 @@ def run(args: argparse.Namespace) -> Path:
             disc_scales=max(old.disc_scales, args.disc_scales),
             crop=args.crop or old.crop,  # G and D are fully convolutional: a larger view shows larger structures
             full_coverage=id_list(args.full_coverage, old.full_coverage),
+            lattices=lattice_list(args.lattice, old.lattices),
         )
     else:
         specs, bad = texture_specs(args)
@@ -331,6 +380,7 @@ def run(args: argparse.Namespace) -> Path:
         trainer.load(state)
     for i in texture_indices("--spectral-waves", args.spectral_waves, cfg.textures):
         seed_waves(trainer.gen, i, images[i])
+    trainer.hold_lattices()
     if session.main:
         print(json.dumps({"textures": [texture_id(s) for s in cfg.textures], "config": cfg.to_dict()}))
     data = TextureCrops(images, cfg.crop, cfg.batch_size, seed=args.seed)
