@@ -18,10 +18,10 @@ import torch
 from PIL import Image
 
 from artgan.runtime.manifest import WEIGHTS_DIR, sha256_of
-from artgan.texture.config import CELL
+from artgan.texture.config import CELL, TextureConfig
 from artgan.texture.data import load_texture, texture_id
 from artgan.texture.model import FastTextureBody, TextureGenerator
-from artgan.texture.train import DATA, load_model
+from artgan.texture.train import DATA, lattice_indices, load_model
 from export.manifest import base_entry, ship_checkpoint, write_entry
 from export.onnx_export import export_onnx
 
@@ -63,7 +63,17 @@ def save_thumbnail(img_u8: np.ndarray, out: Path) -> None:
     Image.fromarray(crop).resize((THUMB_SIDE, THUMB_SIDE), Image.LANCZOS).save(out, quality=85)
 
 
-def texture_entries(params: np.ndarray, specs: tuple[str, ...], data: Path, short_side: int, weights: Path) -> list:
+def lattice_rows(cfg: TextureConfig, gen: TextureGenerator) -> dict[int, dict]:
+    """Per lattice texture: its repeat in cells and the periodic channels whose phases the pipeline couples."""
+    return {
+        i: {"repeat": [rows, cols], "channels": gen.coupled[i].nonzero().flatten().tolist()}
+        for i, rows, cols in lattice_indices(cfg)
+    }
+
+
+def texture_entries(
+    params: np.ndarray, specs: tuple[str, ...], data: Path, short_side: int, weights: Path, lattices: dict[int, dict]
+) -> list:
     out_dir = weights / "textures"
     out_dir.mkdir(parents=True, exist_ok=True)
     credits = json.loads(CREDITS.read_text())
@@ -79,6 +89,8 @@ def texture_entries(params: np.ndarray, specs: tuple[str, ...], data: Path, shor
         row = {"id": tid, **credit, "params": f"textures/{tid}.npy", "params_sha256": sha256_of(out_dir / f"{tid}.npy")}
         if thumb.exists():
             row.update(thumbnail=f"textures/{tid}.jpg", thumbnail_sha256=sha256_of(thumb))
+        if i in lattices:
+            row["lattice"] = lattices[i]
         rows.append(row)
     return rows
 
@@ -117,7 +129,9 @@ def run(args: argparse.Namespace) -> Path:
         "noise": {"local": cfg.local_dim, "global": cfg.global_dim, "periodic": cfg.periodic_dim},
         "config": cfg.to_dict(),
         "licence": "Apache-2.0 (network weights); training textures CC0 1.0, Unsplash License, public domain",
-        "textures": texture_entries(texture_params(gen), cfg.textures, Path(args.data), cfg.short_side, weights),
+        "textures": texture_entries(
+            texture_params(gen), cfg.textures, Path(args.data), cfg.short_side, weights, lattice_rows(cfg, gen)
+        ),
     }
     entry["training"]["data"] = (
         "shared/data/textures (CC0 / Unsplash) and a crop of shared/data/styles/starry_night.jpg"

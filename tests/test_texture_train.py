@@ -21,7 +21,7 @@ from artgan.texture.config import TextureConfig  # noqa: E402
 from artgan.texture.data import load_texture  # noqa: E402
 from artgan.texture.gram import GramPyramid, pyramid  # noqa: E402
 from artgan.texture.patches import PatchLoss  # noqa: E402
-from artgan.texture.pipeline import TextureLibrary, generate  # noqa: E402
+from artgan.texture.pipeline import TextureLibrary, generate, noise_field  # noqa: E402
 from artgan.texture.spectrum import lattice_waves, spectral_waves  # noqa: E402
 from artgan.texture.train import TextureTrainer, build_discriminator, load_model  # noqa: E402
 from artgan.training import start_session  # noqa: E402
@@ -256,3 +256,34 @@ def test_resume_holds_a_named_texture_on_a_lattice(lever_run, tmp_path):
     np.testing.assert_allclose(k[1], snapped, atol=1e-5)
     before = torch.load(lever_run / "run" / "last.pt", weights_only=False)["generator"]["waves"]
     assert not torch.allclose(gen.waves[0].detach(), before[0], atol=1e-6)  # grass: trained as before
+    assert gen.coupled[1].tolist() == on.tolist() and not gen.coupled[0].any()
+
+    # exported, the pipeline couples the same channels' phases: one shift of the layout per seed
+    weights = tmp_path / "weights"
+    assert main(["export", "texture", "--checkpoint", str(run / "last.pt"), "--weights", str(weights)]) == 0
+    lib = TextureLibrary(weights, user_dir=tmp_path / "user")
+    assert lib.lattice("grass") is None and lib.lattice("grass", "bricks_mossy", 0.5)[1] is None
+    coupled, repeat = lib.lattice("bricks_mossy")
+    assert coupled.tolist() == on.tolist() and repeat == (24, 24)
+    steps = np.rint(k[1][on] / (2 * np.pi / 24)).astype(int)  # the coupled waves in whole lattice steps
+    assert len(steps) >= 3
+    relation = np.array([np.cross(steps[1], steps[2]), np.cross(steps[2], steps[0]), np.cross(steps[0], steps[1])])
+    assert relation.any()  # Σ relation_j · k_j = 0, so Σ relation_j · φ_j ≡ 0 when the phases come from one shift
+    y, x = np.mgrid[:24, :24]
+    first = lib.local_dim + lib.global_dim
+
+    def phases(field: np.ndarray, waves: np.ndarray) -> np.ndarray:
+        """Each channel's phase, projected over one whole repeat (exact for a sampled sinusoid)."""
+        proj = [
+            (field[first + j, lib.pad :, lib.pad :][:24, :24] * np.exp(-1j * (kj[0] * y + kj[1] * x))).sum()
+            for j, kj in zip(np.flatnonzero(on)[:3], waves[:3], strict=True)
+        ]
+        assert np.allclose(np.abs(proj), 24 * 24 / 2, rtol=1e-3)
+        return np.angle(proj) + np.pi / 2
+
+    params = lib.get("bricks_mossy").params
+    for seed in (1, 2, 3):
+        field = noise_field(lib, params, seed, 24, 24, tile=True, lattice=lib.lattice("bricks_mossy"))
+        assert abs(np.exp(1j * (relation @ phases(field, k[1][on]))) - 1) < 1e-3
+    free = [noise_field(lib, params, seed, 24, 24, tile=True) for seed in (1, 2, 3)]  # uncoupled: any relation
+    assert max(abs(np.exp(1j * (relation @ phases(f, k[1][on]))) - 1) for f in free) > 0.1

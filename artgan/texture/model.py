@@ -137,21 +137,39 @@ class TextureGenerator(nn.Module):
         self.codes = nn.Parameter(torch.randn(k, cfg.global_dim))  # [K, G]
         # wave vectors in radians per cell, |k| < π (the cell grid's Nyquist limit)
         self.waves = nn.Parameter(torch.randn(k, cfg.periodic_dim, 2) * 0.2)  # [K, P, 2] (ky, kx); long waves first
+        # channels whose phases come from one random shift of the whole layout (a lattice texture's)
+        self.register_buffer("coupled", torch.zeros(k, cfg.periodic_dim, dtype=torch.bool), persistent=False)
 
     def noise_field(
-        self, code: torch.Tensor, waves: torch.Tensor, h: int, w: int, gen: torch.Generator | None = None
+        self,
+        code: torch.Tensor,
+        waves: torch.Tensor,
+        h: int,
+        w: int,
+        gen: torch.Generator | None = None,
+        coupled: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """code [N, G], waves [N, P, 2] → field [N, L+G+P, h, w] with random local noise and phases."""
+        """code [N, G], waves [N, P, 2] → field [N, L+G+P, h, w] with random local noise and phases.
+
+        `coupled` [N, P]: those channels' phases are k·t for one random shift t per sample, so a
+        lattice texture's channels keep one relative phase (one layout, shifted) at every seed.
+        """
         n = code.shape[0]
         local = torch.randn(n, self.cfg.local_dim, h, w, generator=gen, device=code.device)
         phase = torch.rand(n, self.cfg.periodic_dim, 1, 1, generator=gen, device=code.device) * 2 * math.pi
         k = math.pi * torch.tanh(waves)  # radians per cell, bounded below the cell grid's Nyquist limit
+        if coupled is not None and bool(coupled.any()):
+            shift = torch.rand(n, 1, 2, generator=gen, device=code.device) * LATTICE_SHIFT
+            phase = torch.where(coupled[:, :, None, None], (k * shift).sum(-1)[:, :, None, None], phase)
         return torch.cat([local, global_channels(code, h, w), periodic_channels(k, phase, h, w)], dim=1)
 
     def forward(self, idx: torch.Tensor, h: int, w: int) -> torch.Tensor:
         """Texture indices [N] → images [N, 3, 16h − 2m, 16w − 2m] from fresh noise."""
         code = self.codes[idx]
-        return self.body(self.noise_field(code, self.waves[idx], h, w), code)
+        return self.body(self.noise_field(code, self.waves[idx], h, w, coupled=self.coupled[idx]), code)
+
+
+LATTICE_SHIFT = 1024.0  # cells: a coupled layout's random shift spans many repeats, so its phases are uniform
 
 
 def global_channels(code: torch.Tensor, h: int, w: int) -> torch.Tensor:

@@ -39,8 +39,13 @@ WINDOW_CELLS = 64  # 1024 px per window: bounded memory (~0.3 GB) at any output 
 MAX_SEED = 2**31 - 1
 ADAPTED_SESSIONS = 4  # sessions with replaced weights kept (learned textures or morphs in use)
 
+LATTICE_SHIFT = 1024.0  # cells; as artgan.texture.model (not imported: no torch here)
+
 # (adapter file, coefficient) per texture of a morph that has one: weights = base + Σ coefficient·Δ
 AdapterMix = tuple[tuple[Path, float], ...]
+# a lattice texture's periodic channels with coupled phases [P] bool, and its repeat in cells (rows, cols)
+# when one texture's waves are used as they are (None in a morph between two)
+Lattice = tuple[np.ndarray, tuple[int, int] | None]
 
 
 class TextureError(ArtganError):
@@ -84,6 +89,7 @@ class TextureLibrary(VectorLibrary):
         self.pad = math.ceil(self.margin / self.cell)  # cells of context around every window
         self.adapted: OrderedDict[tuple, object] = OrderedDict()  # (mix with file times, threads, spin) → session
         self.adapted_lock = threading.Lock()
+        self.lattices = {row["id"]: row["lattice"] for row in self.entry[self.rows] if "lattice" in row}
 
     @property
     def textures(self) -> dict[str, Vector]:
@@ -131,6 +137,17 @@ class TextureLibrary(VectorLibrary):
             return pa
         return ((1.0 - t) * pa + t * self.get(b).params).astype(np.float32)
 
+    def lattice(self, a: str, b: str | None = None, t: float = 0.0) -> Lattice | None:
+        """The coupled channels of a texture or of a morph (either side's); None for free waves only."""
+        names = [a] if b is None or t == 0.0 else [b] if t == 1.0 else [a, b]
+        rows = [self.lattices[i] for i in (self.get(n).id for n in names) if i in self.lattices]
+        if not rows:
+            return None
+        on = np.zeros(self.periodic_dim, bool)
+        for row in rows:
+            on[row["channels"]] = True
+        return on, (tuple(rows[0]["repeat"]) if len(names) == 1 else None)
+
     def warm_up(self) -> None:
         params = next(iter(self.textures.values())).params
         warm_up(self.session(), feeds(self, noise_field(self, params, 0, 4, 4, False), params))
@@ -170,11 +187,20 @@ def check_seed(seed: int) -> int:
     return int(seed)
 
 
-def noise_field(lib: TextureLibrary, params: np.ndarray, seed: int, rows: int, cols: int, tile: bool) -> np.ndarray:
+def noise_field(
+    lib: TextureLibrary,
+    params: np.ndarray,
+    seed: int,
+    rows: int,
+    cols: int,
+    tile: bool,
+    lattice: Lattice | None = None,
+) -> np.ndarray:
     """The generator's input for `rows`×`cols` cells of output, context cells included: [C, h, w].
 
     Tileable: the field is periodic with period rows×cols (local noise wrapped, wave
-    vectors snapped to whole periods), so the image repeats exactly.
+    vectors snapped to whole periods), so the image repeats exactly. A lattice texture's
+    coupled channels take their phases from one random shift of the layout (as in training).
     """
     rng = np.random.default_rng(check_seed(seed))
     g, p = lib.global_dim, lib.periodic_dim
@@ -182,11 +208,21 @@ def noise_field(lib: TextureLibrary, params: np.ndarray, seed: int, rows: int, c
     k = params[g:].reshape(p, 2).astype(np.float64)  # (ky, kx) radians per cell
     if tile:
         period = np.array([rows, cols], np.float64)
-        k = np.round(k * period / (2 * math.pi)) * 2 * math.pi / period
+        snapped = np.round(k * period / (2 * math.pi)) * 2 * math.pi / period
+        if lattice is not None and lattice[1] is not None:
+            # snapped one by one, a lattice's waves would no longer sum to each other and beat across
+            # the tile; scaled together to whole repeats (per axis the tile spans one at least) they do
+            repeat = np.array(lattice[1], np.float64)
+            scale = np.where(period >= repeat, repeat * np.round(period / repeat) / period, np.nan)
+            scaled = k * scale
+            snapped = np.where(lattice[0][:, None] & ~np.isnan(scaled), scaled, snapped)
+        k = snapped
         h, w = rows, cols
     else:
         h, w = rows + 2 * lib.pad, cols + 2 * lib.pad
     local = rng.standard_normal((lib.local_dim, h, w), dtype=np.float32)
+    if lattice is not None:
+        phase = np.where(lattice[0], k @ rng.uniform(0.0, LATTICE_SHIFT, 2), phase)
     code = np.broadcast_to(params[:g, None, None], (g, h, w))
     y, x = np.arange(h)[:, None], np.arange(w)[None, :]
     waves = np.sin(k[:, 0, None, None] * y + k[:, 1, None, None] * x + phase[:, None, None]).astype(np.float32)
@@ -273,7 +309,8 @@ def generate(
     params = lib.morph(texture, morph_to, morph)
     rows, cols = math.ceil(height / lib.cell), math.ceil(width / lib.cell)
     mix = lib.adapter_mix(texture, morph_to, morph)
-    img = run_field(lib, noise_field(lib, params, seed, rows, cols, tile), params, window, mix)
+    field = noise_field(lib, params, seed, rows, cols, tile, lib.lattice(texture, morph_to, morph))
+    img = run_field(lib, field, params, window, mix)
     if not tile:
         return img[:height, :width]
     # any origin of a periodic image is as good: put the wrap half a cell inside, where neighbours
