@@ -151,7 +151,7 @@ class TextureGenerator(nn.Module):
     ) -> torch.Tensor:
         """code [N, G], waves [N, P, 2] → field [N, L+G+P, h, w] with random local noise and phases.
 
-        `coupled` [N, P]: those channels' phases are k·t for one random shift t per sample, so a
+        `coupled` [N, P]: those channels' phases are k·t for one random whole-cell shift t per sample, so a
         lattice texture's channels keep one relative phase (one layout, shifted) at every seed.
         """
         n = code.shape[0]
@@ -159,7 +159,10 @@ class TextureGenerator(nn.Module):
         phase = torch.rand(n, self.cfg.periodic_dim, 1, 1, generator=gen, device=code.device) * 2 * math.pi
         k = math.pi * torch.tanh(waves)  # radians per cell, bounded below the cell grid's Nyquist limit
         if coupled is not None and bool(coupled.any()):
-            shift = torch.rand(n, 1, 2, generator=gen, device=code.device) * LATTICE_SHIFT
+            # whole cells: a lattice on whole-cell repeats is then sampled at the same sub-cell points at
+            # every seed (a rolled copy of one pattern); a fractional shift samples it elsewhere, and some
+            # offsets came out smudged (seed 1 after 200 steps)
+            shift = torch.randint(0, LATTICE_SHIFT, (n, 1, 2), generator=gen, device=code.device).to(k.dtype)
             phase = torch.where(coupled[:, :, None, None], (k * shift).sum(-1)[:, :, None, None], phase)
         return torch.cat([local, global_channels(code, h, w), periodic_channels(k, phase, h, w)], dim=1)
 
@@ -169,7 +172,7 @@ class TextureGenerator(nn.Module):
         return self.body(self.noise_field(code, self.waves[idx], h, w, coupled=self.coupled[idx]), code)
 
 
-LATTICE_SHIFT = 1024.0  # cells: a coupled layout's random shift spans many repeats, so its phases are uniform
+LATTICE_SHIFT = 1024  # cells: a coupled layout's random shift spans many repeats, so its phases are uniform
 
 
 def global_channels(code: torch.Tensor, h: int, w: int) -> torch.Tensor:

@@ -39,7 +39,7 @@ WINDOW_CELLS = 64  # 1024 px per window: bounded memory (~0.3 GB) at any output 
 MAX_SEED = 2**31 - 1
 ADAPTED_SESSIONS = 4  # sessions with replaced weights kept (learned textures or morphs in use)
 
-LATTICE_SHIFT = 1024.0  # cells; as artgan.texture.model (not imported: no torch here)
+LATTICE_SHIFT = 1024  # whole cells; as artgan.texture.model (not imported: no torch here)
 
 # (adapter file, coefficient) per texture of a morph that has one: weights = base + Σ coefficient·Δ
 AdapterMix = tuple[tuple[Path, float], ...]
@@ -200,7 +200,7 @@ def noise_field(
 
     Tileable: the field is periodic with period rows×cols (local noise wrapped, wave
     vectors snapped to whole periods), so the image repeats exactly. A lattice texture's
-    coupled channels take their phases from one random shift of the layout (as in training).
+    coupled channels take their phases from one random whole-cell shift of the layout (as in training).
     """
     rng = np.random.default_rng(check_seed(seed))
     g, p = lib.global_dim, lib.periodic_dim
@@ -222,7 +222,7 @@ def noise_field(
         h, w = rows + 2 * lib.pad, cols + 2 * lib.pad
     local = rng.standard_normal((lib.local_dim, h, w), dtype=np.float32)
     if lattice is not None:
-        phase = np.where(lattice[0], k @ rng.uniform(0.0, LATTICE_SHIFT, 2), phase)
+        phase = np.where(lattice[0], k @ rng.integers(0, LATTICE_SHIFT, 2), phase)
     code = np.broadcast_to(params[:g, None, None], (g, h, w))
     y, x = np.arange(h)[:, None], np.arange(w)[None, :]
     waves = np.sin(k[:, 0, None, None] * y + k[:, 1, None, None] * x + phase[:, None, None]).astype(np.float32)
