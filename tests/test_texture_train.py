@@ -267,7 +267,8 @@ def test_resume_holds_a_named_texture_on_a_lattice(lever_run, tmp_path):
     assert coupled.tolist() == on.tolist() and repeat == (24, 24)
     steps = np.rint(k[1][on] / (2 * np.pi / 24)).astype(int)  # the coupled waves in whole lattice steps
     assert len(steps) >= 3
-    relation = np.array([np.cross(steps[1], steps[2]), np.cross(steps[2], steps[0]), np.cross(steps[0], steps[1])])
+    det = lambda a, b: a[0] * b[1] - a[1] * b[0]  # noqa: E731
+    relation = np.array([det(steps[1], steps[2]), det(steps[2], steps[0]), det(steps[0], steps[1])])
     assert relation.any()  # Σ relation_j · k_j = 0, so Σ relation_j · φ_j ≡ 0 when the phases come from one shift
     y, x = np.mgrid[:24, :24]
     first = lib.local_dim + lib.global_dim
