@@ -80,7 +80,7 @@ class TextureTrainer:
                 PatchLoss(to_tensor(im)[None].to(device), crop=None if full else cfg.crop, mirror=True)
                 for im, full in zip(images, full_coverage(cfg), strict=True)
             ]
-        self.held: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (texture, channels, raw waves) on a lattice
+        self.held: list[tuple[int, torch.Tensor]] = []  # (texture, raw waves) on a lattice; channels: gen.coupled
         self.step_count = 0
 
     @torch.no_grad()
@@ -96,13 +96,14 @@ class TextureTrainer:
             except ValueError as exc:
                 raise ArtganError(f"--lattice {self.cfg.textures[i]}: {exc}") from exc
             raw = torch.atanh(torch.from_numpy(snapped / math.pi)).to(self.gen.waves)
-            self.held.append((i, torch.from_numpy(on).to(self.device), raw))
+            self.held.append((i, raw))
             self.gen.coupled[i] = torch.from_numpy(on).to(self.device)
         self.restore_lattices()
 
     @torch.no_grad()
     def restore_lattices(self) -> None:
-        for i, on, raw in self.held:
+        for i, raw in self.held:
+            on = self.gen.coupled[i]
             self.gen.waves[i][on] = raw[on]
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
