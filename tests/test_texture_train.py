@@ -288,3 +288,29 @@ def test_resume_holds_a_named_texture_on_a_lattice(lever_run, tmp_path):
         assert abs(np.exp(1j * (relation @ phases(field, k[1][on]))) - 1) < 1e-3
     free = [noise_field(lib, params, seed, 24, 24, tile=True) for seed in (1, 2, 3)]  # uncoupled: any relation
     assert max(abs(np.exp(1j * (relation @ phases(f, k[1][on]))) - 1) for f in free) > 0.1
+
+
+def test_resume_holds_an_aperiodic_texture_flat(lever_run, tmp_path):
+    """`--aperiodic grass`: grass's wave vectors go to 0 and stay there through Adam steps (bricks'
+    move freely), so its exported periodic channels are constants; kept on later resumes."""
+    run = tmp_path / "run"
+    shutil.copytree(lever_run / "run", run)
+    train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
+    assert main([*train, "--aperiodic", "no_such_texture"]) != 0
+    assert main([*train, "--aperiodic", "grass"]) == 0
+    assert main([*train, "--steps", "5"]) == 0
+    cfg, gen = load_model(run / "last.pt")
+    assert cfg.aperiodic == ("grass",)
+    assert not gen.waves[0].any()
+    before = torch.load(lever_run / "run" / "last.pt", weights_only=False)["generator"]["waves"]
+    assert not torch.allclose(gen.waves[1].detach(), before[1], atol=1e-6)
+
+    weights = tmp_path / "weights"
+    assert main(["export", "texture", "--checkpoint", str(run / "last.pt"), "--weights", str(weights)]) == 0
+    lib = TextureLibrary(weights, user_dir=tmp_path / "user")
+    first = lib.local_dim + lib.global_dim
+    field = noise_field(lib, lib.get("grass").params, 1, 24, 24, tile=True)
+    waves = field[first : first + lib.periodic_dim]
+    assert np.ptp(waves, axis=(1, 2)).max() < 1e-6 and np.abs(waves).max() > 0.05  # flat, yet seed-dependent
+    bricks = noise_field(lib, lib.get("bricks_mossy").params, 1, 24, 24, tile=True)[first : first + lib.periodic_dim]
+    assert np.ptp(bricks, axis=(1, 2)).max() > 0.1

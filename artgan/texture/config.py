@@ -51,6 +51,9 @@ class TextureConfig:
     # of a rows×cols-cell repeat (issue 20): free wave vectors of a regular layout drift a little
     # off one lattice, and their beats shift the tiles' courses by half a tile along a diagonal
     lattices: tuple[tuple[str, int, int], ...] = ()
+    # textures (ids) whose wave vectors are held at 0, so their periodic channels are per-sample
+    # constants: an irregular layout (leaves, swirls) that learned waves set on a visible lattice
+    aperiodic: tuple[str, ...] = ()
 
     @property
     def noise_dim(self) -> int:
@@ -61,7 +64,7 @@ class TextureConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TextureConfig:
-        tuples = {"textures", "widths", "depths", "full_coverage"}
+        tuples = {"textures", "widths", "depths", "full_coverage", "aperiodic"}
         known = {f.name for f in fields(cls)}
         out = {k: tuple(v) if k in tuples else v for k, v in d.items() if k in known}
         out["lattices"] = tuple(tuple(item) for item in d.get("lattices", ()))  # JSON/torch round trip: lists

@@ -80,14 +80,15 @@ class TextureTrainer:
                 PatchLoss(to_tensor(im)[None].to(device), crop=None if full else cfg.crop, mirror=True)
                 for im, full in zip(images, full_coverage(cfg), strict=True)
             ]
-        self.held: list[tuple[int, torch.Tensor]] = []  # (texture, raw waves) on a lattice; channels: gen.coupled
+        self.held: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (texture, raw waves, which channels held)
         self.step_count = 0
 
     @torch.no_grad()
     def hold_lattices(self) -> None:
         """Snap the lattice textures' wave vectors from where they are now (every step puts them back) and
         couple their phases: with independent phases some seeds' channels meet at a relative phase the
-        network paints as smudged, jointless courses (seed 5 after 700 steps on the lattice alone)."""
+        network paints as smudged, jointless courses (seed 5 after 700 steps on the lattice alone).
+        Aperiodic textures' waves are held at 0."""
         self.held = []
         for i, rows, cols in lattice_indices(self.cfg):
             k = (math.pi * torch.tanh(self.gen.waves[i])).double().cpu().numpy()
@@ -96,14 +97,16 @@ class TextureTrainer:
             except ValueError as exc:
                 raise ArtganError(f"--lattice {self.cfg.textures[i]}: {exc}") from exc
             raw = torch.atanh(torch.from_numpy(snapped / math.pi)).to(self.gen.waves)
-            self.held.append((i, raw))
             self.gen.coupled[i] = torch.from_numpy(on).to(self.device)
+            self.held.append((i, raw, self.gen.coupled[i]))
+        for i in texture_indices("--aperiodic", ",".join(self.cfg.aperiodic), self.cfg.textures):
+            every = torch.ones(self.cfg.periodic_dim, dtype=torch.bool, device=self.device)
+            self.held.append((i, torch.zeros_like(self.gen.waves[i]), every))
         self.restore_lattices()
 
     @torch.no_grad()
     def restore_lattices(self) -> None:
-        for i, raw in self.held:
-            on = self.gen.coupled[i]
+        for i, raw, on in self.held:
             self.gen.waves[i][on] = raw[on]
 
     def fake(self, idx: torch.Tensor) -> torch.Tensor:
@@ -294,6 +297,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "ROWS×COLS-cell repeat (snapped from where they are; regular layouts: tiles_green_ceramic=12x6); on "
         "--resume the run's own unless given (`none` clears it)",
     )
+    p.add_argument(
+        "--aperiodic",
+        default=None,
+        help="comma-separated texture ids whose wave vectors are held at 0 (their periodic channels become "
+        "per-sample constants; irregular layouts that learned a visible lattice: autumn_leaves); on --resume "
+        "the run's own unless given (`none` clears it)",
+    )
     p.add_argument("--gan-loss", default=d.gan_loss, choices=sorted(GAN_LOSSES), help="adversarial loss pair")
 
 
@@ -326,6 +336,7 @@ def config_from(args: argparse.Namespace, specs: tuple[str, ...]) -> TextureConf
         periodic_dim=args.periodic_dim,
         full_coverage=id_list(args.full_coverage, ()),
         lattices=lattice_list(args.lattice, ()),
+        aperiodic=id_list(args.aperiodic, ()),
     )
 
 
@@ -376,6 +387,7 @@ def run(args: argparse.Namespace) -> Path:
             crop=args.crop or old.crop,  # G and D are fully convolutional: a larger view shows larger structures
             full_coverage=id_list(args.full_coverage, old.full_coverage),
             lattices=lattice_list(args.lattice, old.lattices),
+            aperiodic=id_list(args.aperiodic, old.aperiodic),
         )
     else:
         specs, bad = texture_specs(args)
