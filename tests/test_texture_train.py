@@ -297,6 +297,7 @@ def test_resume_holds_an_aperiodic_texture_flat(lever_run, tmp_path):
     shutil.copytree(lever_run / "run", run)
     train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
     assert main([*train, "--aperiodic", "no_such_texture"]) != 0
+    assert main([*train, "--aperiodic", "grass", "--lattice", "grass=24x24"]) != 0
     assert main([*train, "--aperiodic", "grass"]) == 0
     assert main([*train, "--steps", "5"]) == 0
     cfg, gen = load_model(run / "last.pt")

@@ -99,6 +99,9 @@ class TextureTrainer:
             raw = torch.atanh(torch.from_numpy(snapped / math.pi)).to(self.gen.waves)
             self.gen.coupled[i] = torch.from_numpy(on).to(self.device)
             self.held.append((i, raw, self.gen.coupled[i]))
+        both = {name for name, _, _ in self.cfg.lattices} & set(self.cfg.aperiodic)
+        if both:
+            raise ArtganError(f"--aperiodic and --lattice both name {', '.join(sorted(both))}: choose one")
         for i in texture_indices("--aperiodic", ",".join(self.cfg.aperiodic), self.cfg.textures):
             every = torch.ones(self.cfg.periodic_dim, dtype=torch.bool, device=self.device)
             self.held.append((i, torch.zeros_like(self.gen.waves[i]), every))
