@@ -290,14 +290,16 @@ def test_resume_holds_a_named_texture_on_a_lattice(lever_run, tmp_path):
     assert max(abs(np.exp(1j * (relation @ phases(f, k[1][on]))) - 1) for f in free) > 0.1
 
 
-def test_resume_holds_an_aperiodic_texture_flat(lever_run, tmp_path):
+def test_resume_holds_an_aperiodic_texture_flat(lever_run, tmp_path, capsys):
     """`--aperiodic grass`: grass's wave vectors go to 0 and stay there through Adam steps (bricks'
     move freely), so its exported periodic channels are constants; kept on later resumes."""
     run = tmp_path / "run"
     shutil.copytree(lever_run / "run", run)
     train = ["train", "texture", "--data", str(lever_run / "data"), "--out", str(run), "--resume", "--steps", "3"]
     assert main([*train, "--aperiodic", "no_such_texture"]) != 0
-    assert main([*train, "--aperiodic", "grass", "--lattice", "grass=24x24"]) != 0
+    for flat in ("grass", "all"):
+        assert main([*train, "--aperiodic", flat, "--lattice", "grass=24x24"]) != 0
+        assert "both name grass" in capsys.readouterr().err
     assert main([*train, "--aperiodic", "grass"]) == 0
     assert main([*train, "--steps", "5"]) == 0
     cfg, gen = load_model(run / "last.pt")

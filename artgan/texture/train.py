@@ -89,6 +89,11 @@ class TextureTrainer:
         couple their phases: with independent phases some seeds' channels meet at a relative phase the
         network paints as smudged, jointless courses (seed 5 after 700 steps on the lattice alone).
         Aperiodic textures' waves are held at 0."""
+        flat = texture_indices("--aperiodic", ",".join(self.cfg.aperiodic), self.cfg.textures)
+        both = sorted({i for i, _, _ in lattice_indices(self.cfg)} & set(flat))
+        if both:
+            names = ", ".join(texture_id(self.cfg.textures[i]) for i in both)
+            raise ArtganError(f"--aperiodic and --lattice both name {names}: choose one")
         self.held = []
         for i, rows, cols in lattice_indices(self.cfg):
             k = (math.pi * torch.tanh(self.gen.waves[i])).double().cpu().numpy()
@@ -99,10 +104,7 @@ class TextureTrainer:
             raw = torch.atanh(torch.from_numpy(snapped / math.pi)).to(self.gen.waves)
             self.gen.coupled[i] = torch.from_numpy(on).to(self.device)
             self.held.append((i, raw, self.gen.coupled[i]))
-        both = {name for name, _, _ in self.cfg.lattices} & set(self.cfg.aperiodic)
-        if both:
-            raise ArtganError(f"--aperiodic and --lattice both name {', '.join(sorted(both))}: choose one")
-        for i in texture_indices("--aperiodic", ",".join(self.cfg.aperiodic), self.cfg.textures):
+        for i in flat:
             every = torch.ones(self.cfg.periodic_dim, dtype=torch.bool, device=self.device)
             self.held.append((i, torch.zeros_like(self.gen.waves[i]), every))
         self.restore_lattices()
