@@ -84,18 +84,19 @@ class TextureTrainer:
         self.step_count = 0
 
     @torch.no_grad()
-    def hold_lattices(self) -> None:
+    def hold_waves(self) -> None:
         """Snap the lattice textures' wave vectors from where they are now (every step puts them back) and
         couple their phases: with independent phases some seeds' channels meet at a relative phase the
         network paints as smudged, jointless courses (seed 5 after 700 steps on the lattice alone).
         Aperiodic textures' waves are held at 0."""
+        lattices = lattice_indices(self.cfg)
         flat = texture_indices("--aperiodic", ",".join(self.cfg.aperiodic), self.cfg.textures)
-        both = sorted({i for i, _, _ in lattice_indices(self.cfg)} & set(flat))
+        both = sorted({i for i, _, _ in lattices} & set(flat))
         if both:
             names = ", ".join(texture_id(self.cfg.textures[i]) for i in both)
             raise ArtganError(f"--aperiodic and --lattice both name {names}: choose one")
         self.held = []
-        for i, rows, cols in lattice_indices(self.cfg):
+        for i, rows, cols in lattices:
             k = (math.pi * torch.tanh(self.gen.waves[i])).double().cpu().numpy()
             try:
                 snapped, on = lattice_waves(k, rows, cols)
@@ -105,12 +106,11 @@ class TextureTrainer:
             self.gen.coupled[i] = torch.from_numpy(on).to(self.device)
             self.held.append((i, raw, self.gen.coupled[i]))
         for i in flat:
-            every = torch.ones(self.cfg.periodic_dim, dtype=torch.bool, device=self.device)
-            self.held.append((i, torch.zeros_like(self.gen.waves[i]), every))
-        self.restore_lattices()
+            self.held.append((i, torch.zeros_like(self.gen.waves[i]), torch.ones_like(self.gen.coupled[i])))
+        self.restore_waves()
 
     @torch.no_grad()
-    def restore_lattices(self) -> None:
+    def restore_waves(self) -> None:
         for i, raw, on in self.held:
             self.gen.waves[i][on] = raw[on]
 
@@ -143,7 +143,7 @@ class TextureTrainer:
             self.opt_g.backward(total / len(micro))
             meter.add(losses)
         self.opt_g.step()
-        self.restore_lattices()
+        self.restore_waves()
         self.step_count += 1
         return meter.result()
 
@@ -406,7 +406,7 @@ def run(args: argparse.Namespace) -> Path:
         trainer.load(state)
     for i in texture_indices("--spectral-waves", args.spectral_waves, cfg.textures):
         seed_waves(trainer.gen, i, images[i])
-    trainer.hold_lattices()
+    trainer.hold_waves()
     if session.main:
         print(json.dumps({"textures": [texture_id(s) for s in cfg.textures], "config": cfg.to_dict()}))
     data = TextureCrops(images, cfg.crop, cfg.batch_size, seed=args.seed)
